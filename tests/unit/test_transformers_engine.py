@@ -1,0 +1,198 @@
+"""The transformers engine on real tiny Qwen checkpoints, without Ray.
+
+Random weights: assertions are about structure, counts, determinism and control flow, never
+about what the text says.
+"""
+
+import asyncio
+import base64
+import io
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from deployments.errors import ContextLengthExceededError, InvalidRequestError
+from deployments.types import GenerationRequest, ImagePart, Message, SamplingParams, TextPart
+from serve_app.config import ImageConfig, ModelConfig, TransformersEngineConfig
+
+pytest.importorskip("torch")
+from deployments.transformers_engine import TransformersEngine  # noqa: E402
+
+
+def _engine(tiny_checkpoints, architecture: str, *, context_length=512, max_concurrency=2):
+    model = ModelConfig(
+        name="m",
+        source=str(tiny_checkpoints[architecture]),
+        modalities=("text", "image") if architecture == "qwen2.5-vl" else ("text",),
+        context_length=context_length,
+        engine=TransformersEngineConfig(max_concurrency=max_concurrency),
+    )
+    engine = TransformersEngine(model, ImageConfig(), Path("/nonexistent-cache"))
+    asyncio.run(engine.start())
+    return engine
+
+
+def _request(text="Hello there", *, images=(), **sampling) -> GenerationRequest:
+    parts = tuple(ImagePart(url) for url in images) + (TextPart(text),)
+    return GenerationRequest("req", (Message("user", parts),), SamplingParams(**sampling))
+
+
+async def _collect(engine, request):
+    return [delta async for delta in engine.generate(request)]
+
+
+def _text(deltas) -> str:
+    return "".join(d.text for d in deltas)
+
+
+def _png_data_url(width=112, height=84) -> str:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+@pytest.fixture(scope="module")
+def qwen2(tiny_checkpoints):
+    return _engine(tiny_checkpoints, "qwen2")
+
+
+def test_stream_ends_with_one_delta_carrying_finish_reason_and_usage(qwen2):
+    deltas = asyncio.run(_collect(qwen2, _request(max_tokens=12, temperature=0)))
+    *body, last = deltas
+    assert all(d.finish_reason is None and d.usage is None for d in body)
+    assert last.finish_reason in ("stop", "length") and last.usage is not None
+    assert last.usage.prompt_tokens > 0
+    assert 1 <= last.usage.completion_tokens <= 12
+    if last.finish_reason == "length":
+        assert last.usage.completion_tokens == 12
+
+
+def test_prompt_tokens_are_the_rendered_chat_prompt(qwen2):
+    short = asyncio.run(_collect(qwen2, _request("hi", max_tokens=1, temperature=0)))[-1].usage
+    longer = asyncio.run(_collect(qwen2, _request("hi " * 40, max_tokens=1, temperature=0)))[-1].usage
+    assert longer.prompt_tokens > short.prompt_tokens + 30
+
+
+def test_greedy_decoding_is_deterministic(qwen2):
+    first = _text(asyncio.run(_collect(qwen2, _request(max_tokens=20, temperature=0))))
+    second = _text(asyncio.run(_collect(qwen2, _request(max_tokens=20, temperature=0))))
+    assert first == second
+
+
+def test_seed_makes_sampling_reproducible_even_when_requests_run_concurrently(qwen2):
+    async def three():
+        return await asyncio.gather(
+            _collect(qwen2, _request(max_tokens=24, temperature=1.0, seed=11)),
+            _collect(qwen2, _request(max_tokens=24, temperature=1.0, seed=12)),
+            _collect(qwen2, _request(max_tokens=24, temperature=1.0, seed=11)),
+        )
+
+    a, b, c = (_text(d) for d in asyncio.run(three()))
+    assert a == c
+    assert a != b
+
+
+def test_stop_string_truncates_the_text_and_finishes_with_stop(qwen2):
+    free = _text(asyncio.run(_collect(qwen2, _request("Count: one two", max_tokens=40, temperature=1.0, seed=3))))
+    stop = free[10:13]
+    assert len(stop) == 3, "the free-running sample is too short to pick a stop string from"
+    cut = free.index(stop)
+    deltas = asyncio.run(
+        _collect(qwen2, _request("Count: one two", max_tokens=40, temperature=1.0, seed=3, stop=(stop,)))
+    )
+    assert _text(deltas) == free[:cut]
+    assert deltas[-1].finish_reason == "stop"
+
+
+def test_prompt_longer_than_context_is_refused_before_generating(tiny_checkpoints):
+    engine = _engine(tiny_checkpoints, "qwen2", context_length=64)
+    with pytest.raises(ContextLengthExceededError) as caught:
+        asyncio.run(_collect(engine, _request("word " * 200)))
+    assert "64" in caught.value.message and caught.value.prompt_tokens > 64
+
+
+def test_prompt_plus_max_tokens_over_context_is_refused(tiny_checkpoints):
+    engine = _engine(tiny_checkpoints, "qwen2", context_length=64)
+    with pytest.raises(ContextLengthExceededError) as caught:
+        asyncio.run(_collect(engine, _request("hi", max_tokens=60)))
+    assert caught.value.max_tokens == 60
+
+
+def test_without_max_tokens_the_completion_may_fill_the_context(tiny_checkpoints):
+    engine = _engine(tiny_checkpoints, "qwen2", context_length=80)
+    usage = asyncio.run(_collect(engine, _request("hi", temperature=0)))[-1].usage
+    assert usage.prompt_tokens + usage.completion_tokens <= 80
+
+
+def test_closing_the_stream_aborts_generation_promptly(tiny_checkpoints):
+    engine = _engine(tiny_checkpoints, "qwen2", context_length=1024, max_concurrency=1)
+    request = _request(max_tokens=900, temperature=0)
+
+    started = time.perf_counter()
+    full = asyncio.run(_collect(engine, request))
+    full_s = time.perf_counter() - started
+    assert full[-1].usage.completion_tokens > 300, "needs a long generation to compare with"
+
+    async def read_one_then_leave():
+        stream = engine.generate(request)
+        await stream.__anext__()
+        began = time.perf_counter()
+        await stream.aclose()  # returns once the generation thread has stopped
+        return time.perf_counter() - began
+
+    abort_s = asyncio.run(read_one_then_leave())
+    assert abort_s < full_s / 4
+
+
+def test_max_concurrency_bounds_generations_in_flight(tiny_checkpoints):
+    engine = _engine(tiny_checkpoints, "qwen2", max_concurrency=1)
+    events: list[str] = []
+
+    async def run(name):
+        async for delta in engine.generate(_request(max_tokens=30, temperature=0)):
+            if delta.finish_reason:
+                events.append(f"{name} done")
+            elif f"{name} first" not in events:
+                events.append(f"{name} first")
+
+    async def both():
+        await asyncio.gather(run("a"), run("b"))
+
+    asyncio.run(both())
+    # With one slot the second generation cannot start before the first has finished.
+    assert events.index("a done") < events.index("b first") or events.index("b done") < events.index("a first")
+
+
+def test_vl_prompt_counts_the_image_tokens(tiny_checkpoints):
+    engine = _engine(tiny_checkpoints, "qwen2.5-vl")
+    text_only = asyncio.run(_collect(engine, _request("Describe.", max_tokens=2, temperature=0)))[-1].usage
+    with_image = asyncio.run(
+        _collect(engine, _request("Describe.", images=[_png_data_url()], max_tokens=2, temperature=0))
+    )[-1].usage
+    # 112x84 → 12 image tokens, plus <|vision_start|> and <|vision_end|>.
+    assert with_image.prompt_tokens - text_only.prompt_tokens == 14
+
+
+def test_text_model_refuses_images(qwen2):
+    with pytest.raises(InvalidRequestError):
+        asyncio.run(_collect(qwen2, _request(images=[_png_data_url()], max_tokens=2)))
+
+
+def test_bad_image_is_a_client_error(tiny_checkpoints):
+    engine = _engine(tiny_checkpoints, "qwen2.5-vl")
+    with pytest.raises(InvalidRequestError):
+        asyncio.run(_collect(engine, _request(images=["data:image/png;base64,aGVsbG8="], max_tokens=2)))
+
+
+def test_qwen3_thinking_switch_reaches_the_chat_template(tiny_checkpoints):
+    engine = _engine(tiny_checkpoints, "qwen3-moe")
+
+    def prompt_tokens(**kwargs):
+        request = GenerationRequest(
+            "req", (Message("user", (TextPart("hi"),)),), SamplingParams(max_tokens=1), kwargs
+        )
+        return asyncio.run(_collect(engine, request))[-1].usage.prompt_tokens
+
+    assert prompt_tokens(enable_thinking=False) > prompt_tokens(enable_thinking=True)
