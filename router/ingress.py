@@ -1,0 +1,197 @@
+"""The Router deployment: the HTTP face of qwen-router.
+
+Thin routes: parse, delegate (policy → dispatcher), render. Every failure goes through one
+mapping to an OpenAI error body (router/errors.py). This module must not use
+`from __future__ import annotations`: FastAPI would then read the request body as a query
+parameter.
+"""
+
+import json
+import logging
+import time
+import uuid
+from functools import partial
+from typing import Any, AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from ray import serve
+from starlette.exceptions import HTTPException
+
+from deployments.errors import InvalidRequestError, QwenRouterError
+from router.classifier import classify
+from router.convert import (
+    ResponseContext,
+    chunk_body,
+    completion_body,
+    route_metadata,
+    to_generation_request,
+    to_messages,
+    usage_chunk_body,
+)
+from router.dispatch import Dispatcher, OpenedStream
+from router.errors import error_body, error_headers, error_status, sse_error_event
+from router.policy import RoutePolicy
+from router.protocol import ChatCompletionRequest
+from serve_app.config import AUTO_MODEL, AppConfig
+
+logger = logging.getLogger("qwen_router.router")
+
+api = FastAPI(title="qwen-router", summary="OpenAI-compatible chat completions, routed to Qwen specialists.")
+
+def request_id_of(request: Request) -> str:
+    """Serve's request id: the proxy takes the client's `x-request-id` or makes one, and echoes
+    it in the response headers. (Outside a Serve proxy, a fresh id per request.)"""
+    if not hasattr(request.state, "request_id"):
+        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+    return request.state.request_id
+
+
+def error_response(request: Request, exc: BaseException) -> JSONResponse:
+    request_id = request_id_of(request)
+    status = error_status(exc)
+    if status >= 500:
+        logger.error("request %s failed with %s", request_id, status, exc_info=status == 500)
+    return JSONResponse(
+        error_body(exc, request_id),
+        status_code=status,
+        headers=error_headers(exc),
+    )
+
+
+@api.exception_handler(RequestValidationError)
+async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    return error_response(request, validation_error(exc))
+
+
+@api.exception_handler(HTTPException)
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    # Unknown paths and methods: same error shape as everything else.
+    body = {"error": {"message": str(exc.detail), "type": "invalid_request_error", "param": None, "code": None}}
+    return JSONResponse(body, status_code=exc.status_code)
+
+
+@api.exception_handler(QwenRouterError)
+async def _service_error(request: Request, exc: QwenRouterError) -> JSONResponse:
+    return error_response(request, exc)
+
+
+@api.exception_handler(Exception)
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    return error_response(request, exc)
+
+
+def validation_error(exc: RequestValidationError) -> InvalidRequestError:
+    """FastAPI's validation report → one 400 that names the first bad field."""
+    first = exc.errors()[0]
+    if first.get("type") == "json_invalid":
+        return InvalidRequestError("request body is not valid JSON")
+    loc = [str(part) for part in first.get("loc", ()) if part != "body"]
+    param = ".".join(loc) or None
+    message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
+    return InvalidRequestError(f"{param}: {message}" if param else message, param=param)
+
+
+@serve.deployment(max_ongoing_requests=256, ray_actor_options={"num_cpus": 0.1})
+@serve.ingress(api)
+class Router:
+    def __init__(self, config: AppConfig, models: dict[str, Any]) -> None:
+        self._config = config
+        self._policy = RoutePolicy(config, partial(classify, context_turns=config.router.classify_context_turns))
+        self._dispatcher = Dispatcher(models)
+
+    @api.post("/v1/chat/completions")
+    async def chat_completions(self, body: ChatCompletionRequest, request: Request) -> Any:
+        request_id = request_id_of(request)
+        messages = to_messages(body.messages)
+        decision = self._policy.decide(body.model, messages)
+        generation = to_generation_request(
+            body,
+            messages,
+            request_id=request_id,
+            decision=decision,
+            template_defaults=self._policy.chat_template_kwargs(decision),
+        )
+        opened = await self._dispatcher.open(generation, decision)
+        context = ResponseContext(
+            request_id=request_id,
+            model=opened.model,
+            route=route_metadata(decision, opened.model, opened.fallback_from, opened.first.replica),
+        )
+        if body.stream:
+            return StreamingResponse(
+                _sse(context, opened, include_usage=body.include_usage),
+                media_type="text/event-stream",
+                headers=context.headers(),
+            )
+        try:
+            chunks = [opened.first] + [chunk async for chunk in opened.rest()]
+        except BaseException:
+            opened.cancel()
+            raise
+        return JSONResponse(completion_body(context, chunks), headers=context.headers())
+
+    @api.get("/v1/models")
+    async def models(self) -> dict[str, Any]:
+        created = int(time.time())
+        entries = [{"id": AUTO_MODEL, "object": "model", "created": created, "owned_by": "qwen-router"}]
+        entries += [
+            {
+                "id": m.name,
+                "object": "model",
+                "created": created,
+                "owned_by": "qwen-router",
+                "root": m.source,
+                "max_model_len": m.context_length,
+                "modalities": list(m.modalities),
+            }
+            for m in self._config.models
+        ]
+        return {"object": "list", "data": entries}
+
+    @api.get("/healthz")
+    async def healthz(self) -> dict[str, str]:
+        """The router process is up (says nothing about the models)."""
+        return {"status": "ok"}
+
+    @api.get("/readyz")
+    async def readyz(self) -> JSONResponse:
+        """Ready when every model deployment answers within the health timeout."""
+        timeout = self._config.router.health_timeout_s
+        states: dict[str, str] = {}
+        for model in self._policy.model_names:
+            try:
+                await self._dispatcher.info(model, timeout)
+                states[model] = "ready"
+            except Exception as exc:  # timeouts, unreachable or failing replicas alike
+                states[model] = f"not ready ({type(exc).__name__})"
+        ready = all(state == "ready" for state in states.values())
+        return JSONResponse({"status": "ready" if ready else "not ready", "models": states}, status_code=200 if ready else 503)
+
+
+async def _sse(context: ResponseContext, opened: OpenedStream, *, include_usage: bool) -> AsyncIterator[str]:
+    """Server-sent events: chunks, then usage if asked, then [DONE]; errors as a last event."""
+    finished = False
+    try:
+        usage = opened.first.usage
+        yield _event(chunk_body(context, opened.first, first=True))
+        async for chunk in opened.rest():
+            usage = chunk.usage or usage
+            yield _event(chunk_body(context, chunk, first=False))
+        if include_usage and usage is not None:
+            yield _event(usage_chunk_body(context, usage))
+        finished = True
+    except Exception as exc:
+        if error_status(exc) >= 500:
+            logger.error("request %s: stream failed", context.request_id, exc_info=not isinstance(exc, QwenRouterError))
+        yield sse_error_event(exc, context.request_id)
+        finished = True
+    finally:
+        if not finished:  # the client went away: stop the generation on the replica
+            opened.cancel()
+    yield "data: [DONE]\n\n"
+
+
+def _event(payload: dict[str, Any]) -> str:
+    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
