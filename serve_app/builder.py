@@ -1,0 +1,71 @@
+"""The application builder: the `import_path` target of every Serve config.
+
+`build_app(args)` validates the YAML `args` once into an `AppConfig` and wires the graph: one
+`ModelServer` deployment per model, named after the model, and the `Router` ingress holding a
+DeploymentHandle to each. This is the only module that knows both sides.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from ray.serve import Application
+
+from deployments.model_server import ModelServer
+from router.ingress import Router
+from serve_app.config import AppConfig, ModelConfig, VLLMEngineConfig, format_validation_error
+
+ROUTER_DEPLOYMENT = "Router"
+CONFIG_DIR = Path(__file__).parent / "configs"
+# Logical CPUs a CPU replica claims from Ray. Accounting only (torch threads are set per engine):
+# small enough that the whole demo fits the CPUs Ray detects on a 2-core laptop.
+CPU_REPLICA_NUM_CPUS = 0.25
+
+
+class ConfigError(ValueError):
+    """An invalid application config; the message has one line per problem."""
+
+
+def load_app_config(args: dict[str, Any]) -> AppConfig:
+    try:
+        return AppConfig.model_validate(args)
+    except ValidationError as exc:
+        problems = "\n  ".join(format_validation_error(exc))
+        raise ConfigError(f"invalid qwen-router config:\n  {problems}") from None
+
+
+def build_app(args: dict[str, Any]) -> Application:
+    config = load_app_config(args)
+    models = {
+        model.name: ModelServer.options(name=model.name, **model_deployment_options(model)).bind(
+            model, config.images, str(config.cache_path)
+        )
+        for model in config.models
+    }
+    return Router.options(name=ROUTER_DEPLOYMENT).bind(config, models)
+
+
+def model_deployment_options(model: ModelConfig) -> dict[str, Any]:
+    """Defaults that fit the engine; `applications[].deployments[]` in YAML overrides them."""
+    engine = model.engine
+    if isinstance(engine, VLLMEngineConfig):
+        # vLLM's multiprocessing executor shards over the GPUs Ray gives this one actor,
+        # which Ray always places on a single node.
+        gpus = engine.tensor_parallel_size * engine.pipeline_parallel_size
+        return {"ray_actor_options": {"num_cpus": 1, "num_gpus": gpus}, "max_ongoing_requests": 64}
+    if engine.device.startswith("cuda"):
+        actor = {"num_cpus": 1, "num_gpus": 1}
+    else:
+        actor = {"num_cpus": CPU_REPLICA_NUM_CPUS}
+    return {"ray_actor_options": actor, "max_ongoing_requests": 4 * engine.max_concurrency}
+
+
+def serve_config_args(path: Path, application: int = 0) -> dict[str, Any]:
+    """The `args` of one application in a Serve config file."""
+    document = yaml.safe_load(path.read_text())
+    return document["applications"][application].get("args") or {}
+
+
+# `serve build` needs an Application object, not a builder: the demo, with its default args.
+app = build_app(serve_config_args(CONFIG_DIR / "demo.yaml"))

@@ -1,0 +1,90 @@
+"""Checking a whole config file without starting anything (`qwen-router config check`).
+
+A file is either a Serve config (`applications: [...]`, what `serve run` and `serve deploy`
+take) or the bare `args` of the application. For a Serve config this checks what Ray checks at
+start (its deploy schema and autoscaling rules), the application's own `args`, and what Ray
+would only discover later: that every `deployments[]` override names a deployment this
+application really creates, and that it sets only known autoscaling fields.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from serve_app.builder import ROUTER_DEPLOYMENT
+from serve_app.config import AppConfig, format_validation_error
+
+BUILDER_IMPORT_PATH = "serve_app.builder:build_app"
+
+
+def check_config_file(path: Path) -> list[str]:
+    """Every problem in the file, one line each; empty when the file is valid."""
+    try:
+        document = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        return [f"{path}: cannot read YAML: {exc}"]
+    if not isinstance(document, dict):
+        return [f"{path}: expected a mapping at the top level"]
+    if "applications" in document:
+        return check_serve_config(document)
+    return _check_args(document, prefix="")
+
+
+def check_serve_config(document: dict[str, Any]) -> list[str]:
+    from ray.serve.schema import ServeDeploySchema
+
+    try:
+        ServeDeploySchema.model_validate(document)
+    except ValidationError as exc:
+        return format_validation_error(exc)
+    problems: list[str] = []
+    for index, application in enumerate(document["applications"]):
+        if application.get("import_path") != BUILDER_IMPORT_PATH:
+            continue
+        prefix = f"applications[{index}]"
+        args = application.get("args") or {}
+        problems += _check_args(args, prefix=f"{prefix}.args")
+        problems += _check_overrides(application.get("deployments") or [], _deployment_names(args), prefix)
+    return problems
+
+
+def _deployment_names(args: Any) -> list[str]:
+    """The deployments the builder creates: the router and one per model, named after it."""
+    models = args.get("models") if isinstance(args, dict) else None
+    names = [m.get("name") for m in models or [] if isinstance(m, dict)]
+    return [ROUTER_DEPLOYMENT] + [n for n in names if isinstance(n, str)]
+
+
+def _check_args(args: Any, *, prefix: str) -> list[str]:
+    try:
+        AppConfig.model_validate(args)
+    except ValidationError as exc:
+        return format_validation_error(exc, prefix)
+    return []
+
+
+def _check_overrides(deployments: list[dict[str, Any]], known: list[str], prefix: str) -> list[str]:
+    from ray.serve.config import AutoscalingConfig
+
+    problems = []
+    for index, deployment in enumerate(deployments):
+        where = f"{prefix}.deployments[{index}]"
+        name = deployment.get("name")
+        if name not in known:
+            problems.append(f"{where}.name: unknown deployment {name!r}; this application has {known}")
+        autoscaling = deployment.get("autoscaling_config")
+        if not isinstance(autoscaling, dict):
+            continue
+        unknown = sorted(set(autoscaling) - set(AutoscalingConfig.model_fields))
+        for field in unknown:
+            problems.append(
+                f"{where}.autoscaling_config.{field}: unknown field; allowed fields: "
+                f"{sorted(AutoscalingConfig.model_fields)}"
+            )
+        try:
+            AutoscalingConfig.model_validate(autoscaling)
+        except ValidationError as exc:
+            problems += format_validation_error(exc, f"{where}.autoscaling_config")
+    return problems
