@@ -23,13 +23,14 @@ from transformers import (
 )
 
 from deployments.engine import Engine, EngineDelta
-from deployments.errors import ContextLengthExceededError, EngineError, InvalidRequestError
+from deployments.errors import EngineError, InvalidRequestError
 from deployments.hf.processor import load_vl_processor
 from deployments.hf.sampling import SeededSampler
 from deployments.hf.streaming import StopWhenFinished, StreamEnd, TokenStreamer
 from deployments.hf.tiny import ensure_tiny_checkpoint
 from deployments.images import load_images
-from deployments.types import GenerationRequest, Message, TextPart, Usage
+from deployments.prompt import chat_messages, completion_budget
+from deployments.types import GenerationRequest, Usage
 from serve_app.config import ImageConfig, ModelConfig, TransformersEngineConfig
 
 # What a transformers checkpoint needs; leaves out other formats a hub repo may carry.
@@ -89,7 +90,7 @@ class TransformersEngine(Engine):
         images = await self._request_images(request)
         inputs = await asyncio.to_thread(self._encode, request, images)
         prompt_tokens = int(inputs["input_ids"].shape[1])
-        max_new_tokens = self._completion_budget(prompt_tokens, request.sampling.max_tokens)
+        max_new_tokens = completion_budget(prompt_tokens, request.sampling.max_tokens, self._config.context_length)
 
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[str | StreamEnd | BaseException] = asyncio.Queue()
@@ -161,7 +162,7 @@ class TransformersEngine(Engine):
         return await load_images(request.images, self._images)
 
     def _encode(self, request: GenerationRequest, images: list[Any]) -> dict[str, Any]:
-        chat = [_template_message(m, with_images=self._processor is not None) for m in request.messages]
+        chat = chat_messages(request.messages, with_images=self._processor is not None)
         prompt = self._tokenizer.apply_chat_template(
             chat, tokenize=False, add_generation_prompt=True, **dict(request.chat_template_kwargs)
         )
@@ -170,14 +171,6 @@ class TransformersEngine(Engine):
         else:
             encoded = self._tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
         return {key: value.to(self._device) for key, value in encoded.items()}
-
-    def _completion_budget(self, prompt_tokens: int, max_tokens: int | None) -> int:
-        context = self._config.context_length
-        if prompt_tokens >= context or (max_tokens is not None and prompt_tokens + max_tokens > context):
-            raise ContextLengthExceededError(
-                prompt_tokens=prompt_tokens, max_tokens=max_tokens, context_length=context
-            )
-        return max_tokens if max_tokens is not None else context - prompt_tokens
 
     def _eos_token_ids(self) -> list[int]:
         configured = self._model.generation_config.eos_token_id
@@ -199,14 +192,3 @@ def _resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
-
-
-def _template_message(message: Message, *, with_images: bool) -> dict[str, Any]:
-    """A message as Qwen's chat templates take it: parts for image models, plain text otherwise."""
-    if not with_images:
-        return {"role": message.role, "content": message.text}
-    parts = [
-        {"type": "text", "text": part.text} if isinstance(part, TextPart) else {"type": "image"}
-        for part in message.parts
-    ]
-    return {"role": message.role, "content": parts}
