@@ -6,6 +6,7 @@ from deployments.engine import Engine
 
 ENGINES: dict[str, str] = {
     "transformers": "deployments.transformers_engine:TransformersEngine",
+    "vllm": "deployments.vllm_engine:VLLMEngine",
 }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from deployments.vllm_engine import validate_engine_options
 from serve_app.builder import ROUTER_DEPLOYMENT
 from serve_app.config import AppConfig, format_validation_error
 
@@ -59,10 +60,19 @@ def _deployment_names(args: Any) -> list[str]:
 
 def _check_args(args: Any, *, prefix: str) -> list[str]:
     try:
-        AppConfig.model_validate(args)
+        config = AppConfig.model_validate(args)
     except ValidationError as exc:
         return format_validation_error(exc, prefix)
-    return []
+    return [
+        problem
+        for index, model in enumerate(config.models)
+        if model.engine.kind == "vllm"
+        for problem in validate_engine_options(model, prefix=_join(prefix, f"models[{index}].engine"))
+    ]
+
+
+def _join(prefix: str, path: str) -> str:
+    return f"{prefix}.{path}" if prefix else path
 
 
 def _check_overrides(deployments: list[dict[str, Any]], known: list[str], prefix: str) -> list[str]:
