@@ -15,6 +15,18 @@ class QwenRouterError(Exception):
         self.param = param
         self.code = code
 
+    def __reduce__(self) -> tuple:
+        # Rebuilt from its attributes, not by calling __init__ again: subclasses may take
+        # other arguments, and Ray must be able to unpickle every one of them.
+        return (_restore, (type(self), self.args, self.__dict__))
+
+
+def _restore(cls: type[QwenRouterError], args: tuple, state: dict) -> QwenRouterError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class InvalidRequestError(QwenRouterError):
     """The request itself is wrong (bad image, bad parameter): the client must change it."""

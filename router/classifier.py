@@ -79,7 +79,7 @@ _SIGNALS: tuple[_Signal, ...] = (
     _signal(
         "reasoning",
         "logic-puzzle cues",
-        r"\b(riddle|puzzle|tells the truth|lies\b|liar|knights? and knaves?|deduce|deduction|"
+        r"\b(riddle|puzzle|tells? the truth|lies|lie|lying|liars?|knaves?|deduce|deduction|"
         r"valid argument|premises?|conclusion follows|logically|must be true|which of the following is true|"
         r"in what order|arrange(d)? in|fixed order|ranked|constraints?|step by step|"
         r"what (day|date) (is|was|will)|turn (left|right)|take \d+ steps?|who (is|was) (the )?\w+est)\b",

@@ -1,9 +1,12 @@
 """The Router deployment: the HTTP face of qwen-router.
 
 Thin routes: parse, delegate (policy → dispatcher), render. Every failure goes through one
-mapping to an OpenAI error body (router/errors.py). This module must not use
-`from __future__ import annotations`: FastAPI would then read the request body as a query
-parameter.
+mapping to an OpenAI error body (router/errors.py).
+
+Two constraints of Serve's FastAPI ingress shape this module. `@serve.ingress` snapshots the
+app, routes included, when the class is decorated, so every module-level name a route uses
+must be defined above the class. And no `from __future__ import annotations`: FastAPI would
+then read the request body as a query parameter.
 """
 
 import json
@@ -87,10 +90,46 @@ def validation_error(exc: RequestValidationError) -> InvalidRequestError:
     first = exc.errors()[0]
     if first.get("type") == "json_invalid":
         return InvalidRequestError("request body is not valid JSON")
-    loc = [str(part) for part in first.get("loc", ()) if part != "body"]
-    param = ".".join(loc) or None
+    param = _param_path(first.get("loc", ())) or None
     message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
     return InvalidRequestError(f"{param}: {message}" if param else message, param=param)
+
+
+def _param_path(loc: Any) -> str:
+    """("body", "messages", 0, "role") → "messages[0].role"."""
+    path = ""
+    for part in loc:
+        if part == "body" and not path:
+            continue
+        path += f"[{part}]" if isinstance(part, int) else f"{'.' if path else ''}{part}"
+    return path
+
+
+async def _sse(context: ResponseContext, opened: OpenedStream, *, include_usage: bool) -> AsyncIterator[str]:
+    """Server-sent events: chunks, then usage if asked, then [DONE]; errors as a last event."""
+    finished = False
+    try:
+        usage = opened.first.usage
+        yield _event(chunk_body(context, opened.first, first=True))
+        async for chunk in opened.rest():
+            usage = chunk.usage or usage
+            yield _event(chunk_body(context, chunk, first=False))
+        if include_usage and usage is not None:
+            yield _event(usage_chunk_body(context, usage))
+        finished = True
+    except Exception as exc:
+        if error_status(exc) >= 500:
+            logger.error("request %s: stream failed", context.request_id, exc_info=not isinstance(exc, QwenRouterError))
+        yield sse_error_event(exc, context.request_id)
+        finished = True
+    finally:
+        if not finished:  # the client went away: stop the generation on the replica
+            opened.cancel()
+    yield "data: [DONE]\n\n"
+
+
+def _event(payload: dict[str, Any]) -> str:
+    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
 
 @serve.deployment(max_ongoing_requests=256, ray_actor_options={"num_cpus": 0.1})
@@ -168,30 +207,3 @@ class Router:
                 states[model] = f"not ready ({type(exc).__name__})"
         ready = all(state == "ready" for state in states.values())
         return JSONResponse({"status": "ready" if ready else "not ready", "models": states}, status_code=200 if ready else 503)
-
-
-async def _sse(context: ResponseContext, opened: OpenedStream, *, include_usage: bool) -> AsyncIterator[str]:
-    """Server-sent events: chunks, then usage if asked, then [DONE]; errors as a last event."""
-    finished = False
-    try:
-        usage = opened.first.usage
-        yield _event(chunk_body(context, opened.first, first=True))
-        async for chunk in opened.rest():
-            usage = chunk.usage or usage
-            yield _event(chunk_body(context, chunk, first=False))
-        if include_usage and usage is not None:
-            yield _event(usage_chunk_body(context, usage))
-        finished = True
-    except Exception as exc:
-        if error_status(exc) >= 500:
-            logger.error("request %s: stream failed", context.request_id, exc_info=not isinstance(exc, QwenRouterError))
-        yield sse_error_event(exc, context.request_id)
-        finished = True
-    finally:
-        if not finished:  # the client went away: stop the generation on the replica
-            opened.cancel()
-    yield "data: [DONE]\n\n"
-
-
-def _event(payload: dict[str, Any]) -> str:
-    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
