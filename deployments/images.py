@@ -65,7 +65,13 @@ def decode_image(data: bytes, config: ImageConfig) -> Image.Image:
             )
         image.load()
         return image.convert("RGB")
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError:  # Pillow's own ceiling, far above ours
+        raise InvalidRequestError(
+            f"image has more than the {config.max_pixels} pixels allowed",
+            param=_PARAM,
+            code="image_too_large",
+        ) from None
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise InvalidRequestError(
             f"image could not be decoded: {type(exc).__name__}", param=_PARAM, code="invalid_image"
         ) from None

@@ -45,7 +45,9 @@ class ThinkingSplitter:
     def flush(self) -> tuple[str, str]:
         """Whatever is still held back, at the end of the stream."""
         held, self._held = self._held, ""
-        if self._state in ("thinking_start", "thinking"):
+        if self._state == "thinking":
+            return held.rstrip(), ""
+        if self._state == "thinking_start":
             return held.strip(), ""
         return "", held.lstrip() if self._state == "answer_start" else held
 

@@ -98,7 +98,8 @@ def classify(messages: Sequence[Message], *, context_turns: int = 2) -> Classifi
     if not user_turns or not any(t.strip() for t in user_turns):
         return Classification("general", 1.0, ("no user text",))
     latest, earlier = user_turns[-1], user_turns[-1 - context_turns : -1] if context_turns else []
-    scores: dict[Category, float] = {"math": 0.0, "code": 0.0, "reasoning": 0.0, "general": _GENERAL_PRIOR}
+    # General first: on a tie, max() keeps it, the safe default.
+    scores: dict[Category, float] = {"general": _GENERAL_PRIOR, "math": 0.0, "code": 0.0, "reasoning": 0.0}
     evidence: dict[Category, list[tuple[float, str]]] = {c: [] for c in scores}
     for weight, text in [(1.0, latest)] + [(_EARLIER_TURN_WEIGHT, t) for t in earlier]:
         for signal, hits, sample in _matches(_bounded(text)):

@@ -301,7 +301,9 @@ def _allowed_fields(loc: tuple) -> list[str]:
             model = _ENGINE_TAGS[part]
             continue
         field = getattr(model, "model_fields", {}).get(part)
-        model = _model_type(field.annotation) if field else None
+        if field is None:
+            continue  # a dict key such as a route's category, not a field
+        model = _model_type(field.annotation)
     return sorted(getattr(model, "model_fields", {}))
 
 
