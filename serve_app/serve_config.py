@@ -34,21 +34,34 @@ def check_config_file(path: Path) -> list[str]:
 
 
 def check_serve_config(document: dict[str, Any]) -> list[str]:
-    from ray.serve.schema import ServeDeploySchema
+    from ray.serve.schema import DeploymentSchema, ServeApplicationSchema, ServeDeploySchema
 
     try:
         ServeDeploySchema.model_validate(document)
     except ValidationError as exc:
         return format_validation_error(exc)
-    problems: list[str] = []
+    # Ray's schema ignores unknown keys, so a misspelt setting would silently do nothing.
+    problems = _unknown_keys(document, ServeDeploySchema, "")
     for index, application in enumerate(document["applications"]):
+        prefix = f"applications[{index}]"
+        problems += _unknown_keys(application, ServeApplicationSchema, prefix)
+        for position, deployment in enumerate(application.get("deployments") or []):
+            problems += _unknown_keys(deployment, DeploymentSchema, f"{prefix}.deployments[{position}]")
         if application.get("import_path") != BUILDER_IMPORT_PATH:
             continue
-        prefix = f"applications[{index}]"
         args = application.get("args") or {}
         problems += _check_args(args, prefix=f"{prefix}.args")
         problems += _check_overrides(application.get("deployments") or [], _deployment_names(args), prefix)
     return problems
+
+
+def _unknown_keys(section: dict[str, Any], schema: Any, where: str) -> list[str]:
+    allowed = sorted(schema.model_fields)
+    return [
+        f"{where + '.' if where else ''}{key}: unknown field; allowed fields: {allowed}"
+        for key in section
+        if key not in schema.model_fields
+    ]
 
 
 def _deployment_names(args: Any) -> list[str]:
@@ -87,12 +100,7 @@ def _check_overrides(deployments: list[dict[str, Any]], known: list[str], prefix
         autoscaling = deployment.get("autoscaling_config")
         if not isinstance(autoscaling, dict):
             continue
-        unknown = sorted(set(autoscaling) - set(AutoscalingConfig.model_fields))
-        for field in unknown:
-            problems.append(
-                f"{where}.autoscaling_config.{field}: unknown field; allowed fields: "
-                f"{sorted(AutoscalingConfig.model_fields)}"
-            )
+        problems += _unknown_keys(autoscaling, AutoscalingConfig, f"{where}.autoscaling_config")
         try:
             AutoscalingConfig.model_validate(autoscaling)
         except ValidationError as exc:
