@@ -18,7 +18,7 @@ from serve_app.config import Category
 
 MAX_CHARS = 4000
 _EARLIER_TURN_WEIGHT = 0.5
-_GENERAL_PRIOR = 1.0
+_GENERAL_PRIOR = 0.9
 
 
 @dataclass(frozen=True, slots=True)
