@@ -8,22 +8,9 @@ from pydantic import ValidationError
 
 from serve_app.config import AppConfig, format_validation_error
 
+from app_args import MINIMAL_ARGS as MINIMAL
+
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "serve_app" / "configs"
-
-MINIMAL = {
-    "models": [
-        {"name": "text-model", "source": "tiny:qwen2", "context_length": 2048},
-        {"name": "vl-model", "source": "tiny:qwen2.5-vl", "modalities": ["text", "image"], "context_length": 2048},
-    ],
-    "routes": {
-        "math": {"model": "text-model"},
-        "code": {"model": "text-model"},
-        "vision": {"model": "vl-model"},
-        "reasoning": {"model": "text-model", "defaults": {"chat_template_kwargs": {"enable_thinking": True}}},
-        "general": {"model": "text-model"},
-    },
-}
-
 
 def args(**changes) -> dict:
     return {**copy.deepcopy(MINIMAL), **changes}

@@ -10,23 +10,12 @@ import yaml
 
 from serve_app.serve_config import check_config_file
 
+from app_args import MINIMAL_ARGS as ARGS
+
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "serve_app" / "configs" / "demo.yaml"
 CLI = Path(sys.executable).parent / "qwen-router"
 
-ARGS = {
-    "models": [
-        {"name": "text-model", "source": "tiny:qwen2", "context_length": 1024},
-        {"name": "vl-model", "source": "tiny:qwen2.5-vl", "modalities": ["text", "image"], "context_length": 1024},
-    ],
-    "routes": {
-        "math": {"model": "text-model"},
-        "code": {"model": "text-model"},
-        "vision": {"model": "vl-model"},
-        "reasoning": {"model": "text-model"},
-        "general": {"model": "text-model"},
-    },
-}
 SERVE_CONFIG = {
     "applications": [
         {
