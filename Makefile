@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
 TORCH_INDEX ?=
 PIP := $(BIN)/pip install --disable-pip-version-check -q
+# make serve CONFIG=serve_app/configs/local.yaml for real small Qwen models on CPU.
+CONFIG ?= serve_app/configs/demo.yaml
 
 # Local Ray clusters: no token auth (serve status/deploy need it off), sockets inside the repo.
 export RAY_AUTH_MODE ?= disabled
@@ -22,9 +24,11 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) -e ".[test]"
 	touch $@
 
+# The check first: serve run logs a bad config but keeps retrying the build.
 serve: $(VENV)/.installed
 	mkdir -p $(RAY_TMPDIR)
-	$(BIN)/serve run serve_app/configs/demo.yaml
+	$(BIN)/qwen-router config check $(CONFIG)
+	$(BIN)/serve run $(CONFIG)
 
 test: test-unit test-serve test-cli
 
