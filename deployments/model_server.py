@@ -44,8 +44,9 @@ class ModelServer:
             async for chunk in chunks:
                 yield dataclasses.replace(chunk, replica=self._replica) if first else chunk
                 first = False
-        finally:
-            await deltas.aclose()  # type: ignore[attr-defined]  # aborts the engine's work
+        finally:  # also when the caller went away: stop the engine's work at once
+            await chunks.aclose()  # type: ignore[attr-defined]
+            await deltas.aclose()  # type: ignore[attr-defined]
 
     async def info(self) -> ModelInfo:
         """Answers once the engine is loaded; the router's /readyz and /v1/models ask this."""

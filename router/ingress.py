@@ -9,6 +9,7 @@ must be defined above the class. And no `from __future__ import annotations`: Fa
 then read the request body as a query parameter.
 """
 
+import asyncio
 import json
 import logging
 import time
@@ -196,14 +197,16 @@ class Router:
 
     @api.get("/readyz")
     async def readyz(self) -> JSONResponse:
-        """Ready when every model deployment answers within the health timeout."""
+        """Ready when every model deployment answers within the health timeout (asked at once)."""
+        names = self._policy.model_names
         timeout = self._config.router.health_timeout_s
-        states: dict[str, str] = {}
-        for model in self._policy.model_names:
-            try:
-                await self._dispatcher.info(model, timeout)
-                states[model] = "ready"
-            except Exception as exc:  # timeouts, unreachable or failing replicas alike
-                states[model] = f"not ready ({type(exc).__name__})"
+        answers = await asyncio.gather(
+            *(self._dispatcher.info(name, timeout) for name in names), return_exceptions=True
+        )
+        states = {  # timeouts, unreachable and failing replicas alike
+            name: f"not ready ({type(answer).__name__})" if isinstance(answer, BaseException) else "ready"
+            for name, answer in zip(names, answers)
+        }
         ready = all(state == "ready" for state in states.values())
-        return JSONResponse({"status": "ready" if ready else "not ready", "models": states}, status_code=200 if ready else 503)
+        body = {"status": "ready" if ready else "not ready", "models": states}
+        return JSONResponse(body, status_code=200 if ready else 503)
