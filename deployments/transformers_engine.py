@@ -53,6 +53,7 @@ class TransformersEngine(Engine):
         self._model: Any = None
         self._tokenizer: Any = None
         self._processor: Any = None  # image models only
+        self._eos_token_ids: list[int] = []
 
     async def start(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self._executor, self._load)
@@ -70,6 +71,9 @@ class TransformersEngine(Engine):
         self._tokenizer = AutoTokenizer.from_pretrained(source)
         if self._config.accepts_images:
             self._processor = load_vl_processor(source)
+        configured = self._model.generation_config.eos_token_id
+        ids = configured if isinstance(configured, list) else [configured]
+        self._eos_token_ids = [i for i in ids if i is not None] or [self._tokenizer.eos_token_id]
 
     def _checkpoint_folder(self) -> Path:
         """A local folder with the checkpoint: built (tiny), given, or from the hub cache.
@@ -78,8 +82,9 @@ class TransformersEngine(Engine):
         """
         if self._config.tiny_architecture is not None:
             return ensure_tiny_checkpoint(self._config.tiny_architecture, self._cache_dir)
-        if Path(self._config.source).expanduser().is_dir():
-            return Path(self._config.source).expanduser()
+        local = Path(self._config.source).expanduser()
+        if local.is_dir():
+            return local
         return Path(
             snapshot_download(
                 self._config.source, revision=self._config.revision, allow_patterns=_CHECKPOINT_FILES
@@ -99,7 +104,7 @@ class TransformersEngine(Engine):
             loop=loop,
             queue=queue,
             stop=request.sampling.stop,
-            eos_token_ids=self._eos_token_ids(),
+            eos_token_ids=self._eos_token_ids,
             max_new_tokens=max_new_tokens,
         )
         async with self._slots:
@@ -137,7 +142,7 @@ class TransformersEngine(Engine):
         config = GenerationConfig(
             max_new_tokens=max_new_tokens,
             do_sample=False,
-            eos_token_id=self._eos_token_ids(),
+            eos_token_id=self._eos_token_ids,
             pad_token_id=self._tokenizer.pad_token_id,
         )
         try:
@@ -171,11 +176,6 @@ class TransformersEngine(Engine):
         else:
             encoded = self._tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
         return {key: value.to(self._device) for key, value in encoded.items()}
-
-    def _eos_token_ids(self) -> list[int]:
-        configured = self._model.generation_config.eos_token_id
-        ids = configured if isinstance(configured, list) else [configured]
-        return [i for i in ids if i is not None] or [self._tokenizer.eos_token_id]
 
     async def check_health(self) -> None:
         if self._model is None:
