@@ -38,7 +38,7 @@ from router.dispatch import Dispatcher, OpenedStream
 from router.errors import error_body, error_headers, error_status, sse_error_event
 from router.policy import RoutePolicy
 from router.protocol import ChatCompletionRequest
-from serve_app.config import AUTO_MODEL, AppConfig
+from serve_app.config import AUTO_MODEL, AppConfig, field_path
 
 logger = logging.getLogger("qwen_router.router")
 
@@ -91,19 +91,10 @@ def validation_error(exc: RequestValidationError) -> InvalidRequestError:
     first = exc.errors()[0]
     if first.get("type") == "json_invalid":
         return InvalidRequestError("request body is not valid JSON")
-    param = _param_path(first.get("loc", ())) or None
+    loc = tuple(first.get("loc", ()))
+    param = field_path(loc[1:] if loc[:1] == ("body",) else loc) or None
     message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
     return InvalidRequestError(f"{param}: {message}" if param else message, param=param)
-
-
-def _param_path(loc: Any) -> str:
-    """("body", "messages", 0, "role") → "messages[0].role"."""
-    path = ""
-    for part in loc:
-        if part == "body" and not path:
-            continue
-        path += f"[{part}]" if isinstance(part, int) else f"{'.' if path else ''}{part}"
-    return path
 
 
 async def _sse(context: ResponseContext, opened: OpenedStream, *, include_usage: bool) -> AsyncIterator[str]:

@@ -267,7 +267,7 @@ def _anchored(prefix: str, path: str, problem: str) -> str:
 
 def _describe(item: Any) -> tuple[str, str]:
     loc = tuple(part for part in item["loc"] if part != "[key]")
-    path = _dotted(loc)
+    path = field_path(loc)
     message = item["msg"].removeprefix("Value error, ")
     kind = item["type"]
     if kind == "extra_forbidden":
@@ -280,7 +280,8 @@ def _describe(item: Any) -> tuple[str, str]:
     return path, f"{message} (got {got!r})"
 
 
-def _dotted(loc: tuple) -> str:
+def field_path(loc: tuple) -> str:
+    """A pydantic error location as users write it: ("models", 0, "name") → models[0].name."""
     out = ""
     for part in loc:
         if isinstance(part, int):
