@@ -5,6 +5,7 @@ sees a dict. Every model is strict (`extra="forbid"`) so a typo fails at start w
 name. This module imports nothing from the project.
 """
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
@@ -17,6 +18,8 @@ Modality = Literal["text", "image"]
 
 # The one model name a client may send that is not a served model: "let the router decide".
 AUTO_MODEL = "auto"
+# Clients select a LoRA adapter as `<model>:<adapter>`; neither name may contain it.
+ADAPTER_SEPARATOR = ":"
 TINY_PREFIX = "tiny:"
 # Tiny random-weight checkpoints built locally (deployments/hf/tiny.py), by architecture.
 TINY_ARCHITECTURES: dict[str, tuple[Modality, ...]] = {
@@ -26,6 +29,10 @@ TINY_ARCHITECTURES: dict[str, tuple[Modality, ...]] = {
 }
 _NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 JSONValue = Union[str, int, float, bool, None]
+
+
+class ConfigError(ValueError):
+    """An invalid application config; the message has one line per problem."""
 
 
 class _Strict(BaseModel):
@@ -74,10 +81,22 @@ class VLLMEngineConfig(_Strict):
         default_factory=dict, description="Most multimodal items per prompt, e.g. {image: 4}."
     )
     enforce_eager: bool = Field(False, description="Disable CUDA graphs (faster start, slower decode).")
+    distributed_executor_backend: Literal["mp", "ray"] = Field(
+        "mp",
+        description="How vLLM runs its workers when tensor x pipeline parallel > 1: mp (processes "
+        "of the replica, which holds every GPU) or ray (one Ray actor per GPU bundle).",
+    )
+    max_loras: int = Field(4, ge=1, description="LoRA adapters one batch may mix (models with adapters).")
+    max_lora_rank: int = Field(16, ge=1, description="Largest LoRA rank among the model's adapters.")
     engine_kwargs: dict[str, Any] = Field(
         default_factory=dict,
         description="Passed through to vLLM's AsyncEngineArgs unchanged, for anything not above.",
     )
+
+    @property
+    def num_gpus(self) -> int:
+        """GPUs one replica uses: tensor x pipeline parallel."""
+        return self.tensor_parallel_size * self.pipeline_parallel_size
 
 
 _ENGINE_TAGS: dict[str, type[BaseModel]] = {
@@ -87,6 +106,23 @@ _ENGINE_TAGS: dict[str, type[BaseModel]] = {
 EngineConfig = Annotated[
     Union[TransformersEngineConfig, VLLMEngineConfig], Field(discriminator="kind")
 ]
+
+
+class AdapterConfig(_Strict):
+    """A LoRA adapter in PEFT format, served on top of its model as `<model>:<name>`."""
+
+    name: str = Field(..., description="Adapter name; clients send `<model>:<name>` as the model.")
+    source: str = Field(..., min_length=1, description="Local PEFT adapter folder or hub id.")
+    revision: str | None = Field(None, description="Hub revision (branch, tag or commit).")
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, name: str) -> str:
+        if ADAPTER_SEPARATOR in name:
+            raise ValueError(f"{ADAPTER_SEPARATOR!r} is reserved (it joins model and adapter); got {name!r}")
+        if not re.match(_NAME_PATTERN, name):
+            raise ValueError(f"adapter name {name!r} must match {_NAME_PATTERN}")
+        return name
 
 
 class ModelConfig(_Strict):
@@ -120,6 +156,19 @@ class ModelConfig(_Strict):
         ge=0.0,
         description="Streamed text is coalesced for up to this long per chunk (0: every token).",
     )
+    adapters: tuple[AdapterConfig, ...] = Field(
+        (), description="LoRA adapters served on this model, each as `<name>:<adapter>`."
+    )
+    accelerator_type: str | None = Field(
+        None,
+        description="GPU type this model's replicas need (a Ray accelerator type such as H100 "
+        "or L4); placement then asks for nodes labelled with it.",
+    )
+    accept_cold_start: bool = Field(
+        False,
+        description="Allow this model to scale to zero although a route has no fallback for it: "
+        "such requests wait for a replica to start.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -135,6 +184,32 @@ class ModelConfig(_Strict):
             allowed = ", ".join(TINY_PREFIX + arch for arch in TINY_ARCHITECTURES)
             raise ValueError(f"unknown tiny checkpoint {source!r}; allowed: {allowed}")
         return source
+
+    @field_validator("adapters")
+    @classmethod
+    def _unique_adapters(cls, adapters: tuple[AdapterConfig, ...]) -> tuple[AdapterConfig, ...]:
+        names = [a.name for a in adapters]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"names must be unique, {duplicates} appear more than once")
+        return adapters
+
+    @field_validator("accelerator_type")
+    @classmethod
+    def _known_accelerator(cls, accelerator: str | None) -> str | None:
+        known = ray_accelerator_types()
+        if accelerator is not None and accelerator not in known:
+            raise ValueError(f"unknown accelerator type {accelerator!r}; Ray knows {known}")
+        return accelerator
+
+    @model_validator(mode="after")
+    def _accelerator_needs_gpu(self) -> "ModelConfig":
+        if self.accelerator_type is not None and not self.uses_gpu:
+            raise ValueError(
+                f"accelerator_type: {self.accelerator_type!r} needs a GPU engine "
+                "(kind vllm, or transformers with device cuda); this model runs on CPU"
+            )
+        return self
 
     @model_validator(mode="after")
     def _tiny_modalities_match(self) -> "ModelConfig":
@@ -152,6 +227,15 @@ class ModelConfig(_Strict):
         if self.source.startswith(TINY_PREFIX):
             return self.source[len(TINY_PREFIX) :]
         return None
+
+    @property
+    def uses_gpu(self) -> bool:
+        engine = self.engine
+        return isinstance(engine, VLLMEngineConfig) or engine.device.startswith("cuda")
+
+    @property
+    def adapter_names(self) -> list[str]:
+        return [a.name for a in self.adapters]
 
     @property
     def accepts_images(self) -> bool:
@@ -188,16 +272,221 @@ class ImageConfig(_Strict):
         12_845_056, ge=64, description="Largest decoded image (width × height); bombs are refused."
     )
     max_images_per_request: int = Field(4, ge=1)
-    fetch_timeout_s: float = Field(5.0, gt=0.0, description="Time limit for one remote image.")
+    fetch_timeout_s: float = Field(
+        5.0, gt=0.0, description="Time limit for one remote image: resolving, connecting, reading."
+    )
+    remote_allowed_networks: tuple[str, ...] = Field(
+        (),
+        description="CIDR networks remote image URLs may reach although they are not public "
+        "(loopback, private, link-local, reserved), e.g. an internal image store. Default: none.",
+    )
+
+    @field_validator("remote_allowed_networks")
+    @classmethod
+    def _networks_parse(cls, networks: tuple[str, ...]) -> tuple[str, ...]:
+        for network in networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{network!r} is not a network; write CIDR such as 10.0.0.0/8 or fd00::/8"
+                ) from None
+        return networks
+
+
+class RateLimitConfig(_Strict):
+    """One key's budget per minute, shared by every router replica (router/ratelimit.py)."""
+
+    requests_per_minute: int | None = Field(None, ge=1, description="Unset: no request limit.")
+    tokens_per_minute: int | None = Field(
+        None,
+        ge=1,
+        description="Prompt tokens (estimated as characters / 4) plus max_tokens, charged when "
+        "the request is admitted, as OpenAI counts them. Unset: no token limit.",
+    )
+
+
+KEY_SOURCES = ("sha256", "env", "file")
+
+
+class ApiKeyConfig(_Strict):
+    """One API key, given by exactly one of `sha256`, `env`, `file`; the key is never logged."""
+
+    name: str = Field(
+        ..., pattern=_NAME_PATTERN, description="Names the key in logs and rate-limit errors."
+    )
+    sha256: str | None = Field(
+        None, pattern=r"^[0-9a-f]{64}$", description="Hex sha256 of the key (qwen-router hash-key)."
+    )
+    env: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Environment variable of the router replicas that holds the key.",
+    )
+    file: str | None = Field(
+        None, min_length=1, description="File that holds the key (a mounted secret); read at start."
+    )
+    rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "ApiKeyConfig":
+        given = [source for source in KEY_SOURCES if getattr(self, source) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"key {self.name!r} needs exactly one of {list(KEY_SOURCES)}; got {given or 'none'}"
+            )
+        return self
+
+
+class AuthConfig(_Strict):
+    """API keys and per-key rate limits; with no keys the API is open."""
+
+    keys: tuple[ApiKeyConfig, ...] = Field(
+        (), description="When any is set, /v1/* requires `Authorization: Bearer <key>`."
+    )
+    rate_limiter_timeout_s: float = Field(
+        0.5, gt=0.0, description="How long a request waits for the shared rate limiter."
+    )
+    rate_limit_fail_open: bool = Field(
+        False,
+        description="Admit requests when the rate limiter does not answer in time (logged); "
+        "off: they get 503 with Retry-After.",
+    )
+
+    @field_validator("keys")
+    @classmethod
+    def _unique_names(cls, keys: tuple[ApiKeyConfig, ...]) -> tuple[ApiKeyConfig, ...]:
+        names = [key.name for key in keys]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"key names must be unique, {duplicates} appear more than once")
+        return keys
+
+    @property
+    def rate_limited(self) -> bool:
+        return any(k.rate_limit.requests_per_minute or k.rate_limit.tokens_per_minute for k in self.keys)
+
+
+class MaxTokensCaps(_Strict):
+    """Largest `max_tokens` a request may ask for, per route; more is refused (400), never cut."""
+
+    default: int | None = Field(None, ge=1, description="For every route without its own cap.")
+    math: int | None = Field(None, ge=1)
+    code: int | None = Field(None, ge=1)
+    vision: int | None = Field(None, ge=1)
+    reasoning: int | None = Field(None, ge=1)
+    general: int | None = Field(None, ge=1)
+    explicit: int | None = Field(None, ge=1, description="Requests that name a model.")
+
+    def cap(self, category: str) -> int | None:
+        return getattr(self, category, None) or self.default
+
+
+class LimitsConfig(_Strict):
+    """Bounds on one request, checked by the router before any model work."""
+
+    max_body_bytes: int = Field(
+        16 * 1024 * 1024, ge=1024, description="Largest request body, checked before parsing (413)."
+    )
+    max_messages: int = Field(256, ge=1, description="Messages in one request.")
+    max_message_chars: int = Field(
+        200_000, ge=1, description="Characters of text in one message, all its text parts together."
+    )
+    max_tokens: MaxTokensCaps = Field(default_factory=MaxTokensCaps)
 
 
 class RouterConfig(_Strict):
     classify_context_turns: int = Field(
         2, ge=0, description="Earlier user turns the classifier looks at besides the latest."
     )
+    min_confidence: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Calibrated classifier confidence below which a request takes the "
+        "`fallback_category` route instead (0 never falls back).",
+    )
+    fallback_category: Literal["math", "code", "reasoning", "general"] = Field(
+        "general", description="Where low-confidence requests go; a text category (vision needs an image)."
+    )
     health_timeout_s: float = Field(
         2.0, gt=0.0, description="How long /readyz waits for each model deployment."
     )
+    request_timeout_s: float = Field(
+        300.0,
+        gt=0.0,
+        description="Longest a request may take end to end: then 504, or an SSE error event once "
+        "the stream has begun.",
+    )
+    max_cold_start_wait_s: float = Field(
+        30.0,
+        gt=0.0,
+        description="How long a request waits for a model with no running replica (scaled to "
+        "zero, restarting) before the route's next model takes over.",
+    )
+    spill_over_per_replica: float | None = Field(
+        None,
+        gt=0.0,
+        description="Capacity-aware routing: once this router has this many requests in flight "
+        "per running replica of the chosen model, the route's next model below that mark takes "
+        "the request. Unset: off.",
+    )
+    fleet_refresh_s: float = Field(
+        1.0,
+        gt=0.0,
+        description="How often the router reads replica counts and health from Ray Serve.",
+    )
+
+
+# What the router's `user_config` may change in place (see AppConfig.with_policy).
+POLICY_FIELDS = ("routes", "router")
+
+
+TelemetryExporter = Literal["none", "console", "otlp", "file"]
+# The package the otlp exporter needs; named in the error when it is missing.
+OTLP_EXPORTER_PACKAGE = "opentelemetry-exporter-otlp-proto-http"
+
+
+class TelemetryConfig(_Strict):
+    """Traces and the access log, set up once per process (serve_app/telemetry.py)."""
+
+    exporter: TelemetryExporter = Field(
+        "none",
+        description="Where spans go: none, console (stdout), otlp (OTLP/HTTP to `endpoint`, needs "
+        f"the {OTLP_EXPORTER_PACKAGE} package), or file (JSON lines appended to `path`).",
+    )
+    endpoint: str | None = Field(
+        None,
+        pattern=r"^https?://",
+        description="OTLP/HTTP traces endpoint, e.g. http://otel-collector:4318/v1/traces (exporter otlp).",
+    )
+    path: str | None = Field(
+        None, min_length=1, description="File every process appends its spans to (exporter file)."
+    )
+    service_name: str = Field("qwen-router", min_length=1, description="service.name of every span.")
+    sample_ratio: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of new traces recorded; an incoming traceparent's sampled flag wins.",
+    )
+    log_prompts: bool = Field(
+        False,
+        description="Write prompts in full into the access log; otherwise only a sha256 prefix and length.",
+    )
+
+    @model_validator(mode="after")
+    def _exporter_settings(self) -> "TelemetryConfig":
+        needs = {"otlp": "endpoint", "file": "path"}
+        for exporter, name in needs.items():
+            value = getattr(self, name)
+            if self.exporter == exporter and value is None:
+                raise ValueError(f"{name}: required when exporter is {exporter!r}")
+            if self.exporter != exporter and value is not None:
+                raise ValueError(
+                    f"{name}: {value!r} is only used with exporter {exporter!r}, not {self.exporter!r}"
+                )
+        return self
 
 
 class AppConfig(_Strict):
@@ -207,6 +496,11 @@ class AppConfig(_Strict):
     )
     router: RouterConfig = Field(default_factory=RouterConfig)
     images: ImageConfig = Field(default_factory=ImageConfig)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    telemetry: TelemetryConfig = Field(
+        default_factory=TelemetryConfig, description="Tracing exporter, sampling and access-log privacy."
+    )
     cache_dir: str = Field(
         "~/.cache/qwen-router", description="Where tiny checkpoints are built and kept."
     )
@@ -222,7 +516,14 @@ class AppConfig(_Strict):
             raise ValueError(f"routes: every category needs a route; missing {missing}")
         by_name = {m.name: m for m in self.models}
         for category, route in self.routes.items():
-            for field, model in [("model", route.model)] + [
+            route_model, adapter = split_model_name(route.model)
+            if route_model in by_name and adapter is not None:
+                if adapter not in by_name[route_model].adapter_names:
+                    raise ValueError(
+                        f"routes.{category}.model: unknown adapter {adapter!r} of model "
+                        f"{route_model!r}; its adapters: {by_name[route_model].adapter_names}"
+                    )
+            for field, model in [("model", route_model)] + [
                 (f"fallbacks[{i}]", f) for i, f in enumerate(route.fallbacks)
             ]:
                 if model not in by_name:
@@ -239,12 +540,55 @@ class AppConfig(_Strict):
                     )
         return self
 
+    @model_validator(mode="after")
+    def _defaults_within_caps(self) -> "AppConfig":
+        for category, route in self.routes.items():
+            cap = self.limits.max_tokens.cap(category)
+            if route.defaults.max_tokens is not None and cap is not None and route.defaults.max_tokens > cap:
+                raise ValueError(
+                    f"routes.{category}.defaults.max_tokens: {route.defaults.max_tokens} is above "
+                    f"this route's cap limits.max_tokens ({cap})"
+                )
+        return self
+
     def model(self, name: str) -> ModelConfig:
         return next(m for m in self.models if m.name == name)
+
+    def with_policy(self, overrides: dict[str, Any]) -> "AppConfig":
+        """This config with parts of its routing policy replaced, validated whole.
+
+        The router's `user_config` carries such overrides so that policy changes apply in place
+        (models cannot change that way: they are deployments of their own). Each category under
+        `routes` replaces that route; each field under `router` replaces that setting.
+        """
+        unknown = sorted(set(overrides) - set(POLICY_FIELDS))
+        if unknown:
+            raise ValueError(
+                f"{unknown[0]}: not a policy field; a router user_config may set {list(POLICY_FIELDS)}"
+            )
+        current = self.model_dump()
+        merged = {
+            field: {**current[field], **value} if isinstance(value, dict) else value
+            for field, value in overrides.items()
+        }
+        return AppConfig.model_validate({**current, **merged})
 
     @property
     def cache_path(self) -> Path:
         return Path(self.cache_dir).expanduser()
+
+
+def split_model_name(name: str) -> tuple[str, str | None]:
+    """`coder:sql` → ("coder", "sql"); a plain model name has no adapter."""
+    model, separator, adapter = name.partition(ADAPTER_SEPARATOR)
+    return (model, adapter) if separator else (name, None)
+
+
+def ray_accelerator_types() -> list[str]:
+    """The accelerator types Ray labels nodes with (ray.util.accelerators), sorted."""
+    from ray.util.accelerators import accelerators
+
+    return sorted({v for k, v in vars(accelerators).items() if k.isupper() and isinstance(v, str)})
 
 
 def format_validation_error(error: Exception, prefix: str = "") -> list[str]:
