@@ -35,6 +35,10 @@ class Engine(ABC):
         """
 
     @abstractmethod
+    def active_generations(self) -> int:
+        """Generations holding engine resources now; 0 once every client that left is cleaned up."""
+
+    @abstractmethod
     async def check_health(self) -> None:
         """Raise if the engine can no longer serve."""
 

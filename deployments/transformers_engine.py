@@ -2,7 +2,8 @@
 
 Runs `model.generate` on a bounded thread pool (one thread per concurrent generation) and
 bridges tokens back to the event loop, so a replica keeps answering health checks and other
-requests while it generates.
+requests while it generates. LoRA adapters are loaded with PEFT at start; generations with
+different adapters take turns (deployments/hf/adapters.py says why).
 """
 
 import asyncio
@@ -24,11 +25,13 @@ from transformers import (
 
 from deployments.engine import Engine, EngineDelta
 from deployments.errors import EngineError, InvalidRequestError
+from deployments.hf.adapters import AdapterGate, activate_adapter, load_adapters
 from deployments.hf.processor import load_vl_processor
 from deployments.hf.sampling import SeededSampler
 from deployments.hf.streaming import StopWhenFinished, StreamEnd, TokenStreamer
 from deployments.hf.tiny import ensure_tiny_checkpoint
 from deployments.images import load_images
+from deployments.lora import adapter_folder, check_adapter
 from deployments.prompt import chat_messages, completion_budget
 from deployments.types import GenerationRequest, Usage
 from serve_app.config import ImageConfig, ModelConfig, TransformersEngineConfig
@@ -50,6 +53,8 @@ class TransformersEngine(Engine):
             max_workers=model.engine.max_concurrency, thread_name_prefix=f"generate-{model.name}"
         )
         self._slots = asyncio.Semaphore(model.engine.max_concurrency)
+        self._gate = AdapterGate(lambda adapter: activate_adapter(self._model, adapter))
+        self._active = 0  # generation threads running or finishing
         self._model: Any = None
         self._tokenizer: Any = None
         self._processor: Any = None  # image models only
@@ -68,6 +73,9 @@ class TransformersEngine(Engine):
         )
         model_class = AutoModelForImageTextToText if self._config.accepts_images else AutoModelForCausalLM
         self._model = model_class.from_pretrained(source, dtype=dtype).to(self._device).eval()
+        if self._config.adapters:
+            folders = {a.name: adapter_folder(a) for a in self._config.adapters}
+            self._model = load_adapters(self._model, folders).to(self._device)
         self._tokenizer = AutoTokenizer.from_pretrained(source)
         if self._config.accepts_images:
             self._processor = load_vl_processor(source)
@@ -92,6 +100,7 @@ class TransformersEngine(Engine):
         )
 
     async def generate(self, request: GenerationRequest) -> AsyncIterator[EngineDelta]:
+        check_adapter(self._config, request.adapter)
         images = await self._request_images(request)
         inputs = await asyncio.to_thread(self._encode, request, images)
         prompt_tokens = int(inputs["input_ids"].shape[1])
@@ -107,23 +116,51 @@ class TransformersEngine(Engine):
             eos_token_ids=self._eos_token_ids,
             max_new_tokens=max_new_tokens,
         )
-        async with self._slots:
-            job = loop.run_in_executor(
-                self._executor, self._run_generate, inputs, request, streamer, max_new_tokens
-            )
-            try:
-                while True:
-                    item = await queue.get()
-                    if isinstance(item, BaseException):
-                        raise EngineError(f"generation failed: {type(item).__name__}") from item
-                    if isinstance(item, StreamEnd):
-                        usage = Usage(prompt_tokens, item.completion_tokens)
-                        yield EngineDelta("", finish_reason=item.finish_reason, usage=usage)  # type: ignore[arg-type]
-                        return
-                    yield EngineDelta(item)
-            finally:
-                streamer.abort()  # no-op when generation already ended
-                await asyncio.shield(job)  # the slot is free only once the thread is
+        job = await self._start_generation(request, inputs, streamer, max_new_tokens)
+        try:
+            while True:
+                item = await queue.get()
+                if isinstance(item, BaseException):
+                    raise EngineError(f"generation failed: {type(item).__name__}") from item
+                if isinstance(item, StreamEnd):
+                    usage = Usage(prompt_tokens, item.completion_tokens)
+                    yield EngineDelta("", finish_reason=item.finish_reason, usage=usage)  # type: ignore[arg-type]
+                    return
+                yield EngineDelta(item)
+        finally:
+            streamer.abort()  # no-op when generation already ended
+            await asyncio.shield(job)
+
+    async def _start_generation(
+        self, request: GenerationRequest, inputs: dict[str, Any], streamer: TokenStreamer, max_new_tokens: int
+    ) -> "asyncio.Future[None]":
+        """Wait for the request's adapter and a slot, then start its thread.
+
+        Adapter turn and slot are given back when the thread has finished, not when the consumer
+        leaves: a new generation (or an adapter switch) never overlaps one still running.
+        """
+        await self._gate.acquire(request.adapter)
+        try:
+            await self._slots.acquire()
+        except BaseException:
+            self._gate.release()
+            raise
+        self._active += 1
+        job = asyncio.get_running_loop().run_in_executor(
+            self._executor, self._run_generate, inputs, request, streamer, max_new_tokens
+        )
+        job.add_done_callback(self._generation_ended)
+        return job
+
+    def _generation_ended(self, _job: "asyncio.Future[None]") -> None:
+        self._active -= 1
+        self._slots.release()
+        self._gate.release()
+
+    def active_generations(self) -> int:
+        """Generation threads still running; a consumer that left stops counting once its
+        thread has stopped."""
+        return self._active
 
     def _run_generate(
         self, inputs: dict[str, Any], request: GenerationRequest, streamer: TokenStreamer, max_new_tokens: int

@@ -8,6 +8,11 @@ Prompts are built here, not by vLLM's OpenAI layer: the tokenizer's chat templat
 conversation (with `chat_template_kwargs`, e.g. Qwen3's `enable_thinking`), we tokenize it, and
 vLLM's renderer expands image placeholders. We then know the exact prompt length, image tokens
 included, and can refuse an over-long prompt with our own typed error before generating.
+
+LoRA adapters are registered with vLLM at start (`enable_lora`); a request names one and gets a
+`LoRARequest`, and vLLM batches requests for different adapters together. With the `ray`
+executor the engine hands vLLM the replica's placement group (serve_app/placement.py), whose GPU
+bundles then hold vLLM's workers, as Ray Serve LLM does.
 """
 
 import asyncio
@@ -21,6 +26,7 @@ from typing import Any, AsyncIterator
 from deployments.engine import Engine, EngineDelta
 from deployments.errors import EngineError, InvalidRequestError
 from deployments.images import load_images
+from deployments.lora import AdapterError, adapter_folder, adapter_rank, check_adapter
 from deployments.prompt import chat_messages, completion_budget
 from deployments.types import FinishReason, GenerationRequest, SamplingParams, Usage
 from serve_app.config import ImageConfig, ModelConfig, VLLMEngineConfig
@@ -61,6 +67,10 @@ def engine_args_from_config(model: ModelConfig, *, model_path: str | None = None
     }
     if model.revision is not None and model_path is None:
         args["revision"] = model.revision
+    if engine.num_gpus > 1:
+        args["distributed_executor_backend"] = engine.distributed_executor_backend
+    if model.adapters:
+        args.update(enable_lora=True, max_loras=engine.max_loras, max_lora_rank=engine.max_lora_rank)
     optional = {
         "quantization": engine.quantization,
         "max_num_seqs": engine.max_num_seqs,
@@ -123,6 +133,7 @@ class VLLMEngine(Engine):
         self._engine: Any = None  # vllm.v1.engine.async_llm.AsyncLLM once started
         self._tokenizer: Any = None
         self._context_length = int(engine_args_from_config(model)["max_model_len"])
+        self._lora_requests: dict[str, Any] = {}  # adapter name -> vllm.lora.request.LoRARequest
 
     async def start(self) -> None:
         """Build the AsyncLLM (spawns vLLM's engine-core process, loads weights, profiles memory).
@@ -139,9 +150,34 @@ class VLLMEngine(Engine):
 
             model_path = str(ensure_tiny_checkpoint(self._config.tiny_architecture, self._cache_dir))
         args = AsyncEngineArgs(**engine_args_from_config(self._config, model_path=model_path))
-        self._engine = AsyncLLM.from_engine_args(args)
+        lora_requests = self._adapter_requests()  # before the engine: a bad adapter fails fast
+        if args.distributed_executor_backend == "ray":
+            self._engine = AsyncLLM.from_vllm_config(_with_replica_placement_group(args))
+        else:
+            self._engine = AsyncLLM.from_engine_args(args)
         tokenizer = self._engine.get_tokenizer()  # sync in 0.32/0.33, a coroutine before
         self._tokenizer = await tokenizer if inspect.isawaitable(tokenizer) else tokenizer
+        for lora in lora_requests.values():
+            await self._engine.add_lora(lora)
+        self._lora_requests = lora_requests
+
+    def _adapter_requests(self) -> dict[str, Any]:
+        """A LoRARequest per configured adapter (ids from 1), after checking each one's rank."""
+        from vllm.lora.request import LoRARequest
+
+        engine = self._config.engine
+        assert isinstance(engine, VLLMEngineConfig)
+        requests = {}
+        for lora_id, adapter in enumerate(self._config.adapters, start=1):
+            folder = adapter_folder(adapter)
+            rank = adapter_rank(folder)
+            if rank > engine.max_lora_rank:
+                raise AdapterError(
+                    f"adapter {adapter.name!r} has LoRA rank {rank}, above engine.max_lora_rank "
+                    f"({engine.max_lora_rank}); raise max_lora_rank to at least {rank}"
+                )
+            requests[adapter.name] = LoRARequest(adapter.name, lora_id, str(folder))
+        return requests
 
     async def generate(self, request: GenerationRequest) -> AsyncIterator[EngineDelta]:
         """Text deltas as vLLM detokenizes them (RequestOutputKind.DELTA); the last one carries
@@ -150,12 +186,14 @@ class VLLMEngine(Engine):
         from vllm.sampling_params import SamplingParams as VLLMSamplingParams
 
         engine = self._require_engine()
+        check_adapter(self._config, request.adapter)
         prompt, prompt_tokens = await self._render(request)
         max_tokens = completion_budget(prompt_tokens, request.sampling.max_tokens, self._context_length)
         params = VLLMSamplingParams(
             **sampling_kwargs(request.sampling, max_tokens), output_kind=RequestOutputKind.DELTA
         )
-        stream = engine.generate(prompt, params, request.request_id)
+        lora = self._lora_requests.get(request.adapter) if request.adapter else None
+        stream = engine.generate(prompt, params, request.request_id, lora_request=lora)
         completion_tokens = 0
         finished = False
         try:
@@ -237,6 +275,10 @@ class VLLMEngine(Engine):
             raise EngineError("the vLLM engine is not started")
         return self._engine
 
+    def active_generations(self) -> int:
+        """Requests vLLM has not finished (aborted ones leave at once)."""
+        return self._engine.get_num_unfinished_requests() if self._engine is not None else 0
+
     async def check_health(self) -> None:
         await self._require_engine().check_health()
 
@@ -246,6 +288,26 @@ class VLLMEngine(Engine):
             if inspect.isawaitable(result):
                 await result
             self._engine = None
+
+
+def _with_replica_placement_group(args: Any) -> Any:
+    """vLLM's config with this replica's placement group, for the `ray` executor.
+
+    vLLM's engine core runs in a child process, outside Ray's task context, so it cannot find
+    the group itself; its Ray workers then go to the group's GPU bundles.
+    """
+    import ray
+    from vllm.usage.usage_lib import UsageContext
+
+    group = ray.util.get_current_placement_group()
+    if group is None:
+        raise EngineError(
+            "distributed_executor_backend 'ray' needs the replica's placement group; "
+            "deploy the model with the builder's placement options"
+        )
+    config = args.create_engine_config(usage_context=UsageContext.ENGINE_CONTEXT)
+    config.parallel_config.placement_group = group
+    return config
 
 
 @contextlib.asynccontextmanager

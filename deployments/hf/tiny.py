@@ -42,6 +42,16 @@ _TEXT = {
     "rope_parameters": {"rope_type": "default", "rope_theta": 1_000_000.0},
     "tie_word_embeddings": True,
 }
+# vLLM's CPU attention needs head_dim >= 64: Qwen2 widened to two 64-wide heads, with Qwen3's
+# chat template (the thinking switch), for runs of the vLLM engine on a CPU build.
+_WIDE_TEXT = {
+    **_TEXT,
+    "hidden_size": 128,
+    "intermediate_size": 256,
+    "num_attention_heads": 2,
+    "num_key_value_heads": 2,
+    "head_dim": 64,
+}
 # head_dim 16: the three M-RoPE sections (temporal, height, width) cover its 8 frequencies.
 _VL_TEXT = {**_TEXT, "rope_parameters": {**_TEXT["rope_parameters"], "mrope_section": [2, 3, 3]}}
 _VISION = {
@@ -89,6 +99,7 @@ _RECIPES: dict[str, tuple[str, str, str, dict[str, Any]]] = {
         templates.QWEN2_5_VL,
         {"text_config": _VL_TEXT, "vision_config": _VISION, "tie_word_embeddings": True},
     ),
+    "qwen2-wide": ("Qwen2Config", "Qwen2ForCausalLM", templates.QWEN3, _WIDE_TEXT),
 }
 
 def _recipe_hash() -> str:
@@ -163,6 +174,27 @@ def ensure_tiny_checkpoint(architecture: str, cache_dir: Path) -> Path:
             shutil.rmtree(staging, ignore_errors=True)
             raise
     return final
+
+
+def build_tiny_adapter(base: Path, folder: Path, *, rank: int = 8, seed: int = 1) -> Path:
+    """A seeded random LoRA adapter in PEFT format for the text checkpoint in `base`.
+
+    Its weights are random, not zero (PEFT's default makes a fresh adapter a no-op), so the
+    adapter really changes what the model computes.
+    """
+    from peft import LoraConfig, get_peft_model
+
+    model = transformers.AutoModelForCausalLM.from_pretrained(base)
+    config = LoraConfig(
+        r=rank,
+        lora_alpha=2 * rank,
+        target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
+        init_lora_weights=False,
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        get_peft_model(model, config).save_pretrained(folder)
+    return Path(folder)
 
 
 def write_tiny_checkpoints(target: Path) -> dict[str, Path]:

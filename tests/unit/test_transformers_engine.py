@@ -196,3 +196,22 @@ def test_qwen3_thinking_switch_reaches_the_chat_template(tiny_checkpoints):
         return asyncio.run(_collect(engine, request))[-1].usage.prompt_tokens
 
     assert prompt_tokens(enable_thinking=False) > prompt_tokens(enable_thinking=True)
+
+
+def test_disconnect_frees_the_generation_slot(tiny_checkpoints):
+    """A consumer that leaves stops its generation thread: the count of running ones drops to 0."""
+    engine = _engine(tiny_checkpoints, "qwen2", context_length=1024, max_concurrency=1)
+
+    async def leave_early():
+        stream = engine.generate(_request(max_tokens=900, temperature=0))
+        await stream.__anext__()
+        during = engine.active_generations()
+        await stream.aclose()
+        after_close = engine.active_generations()
+        # The freed slot is usable at once: a new generation starts and finishes.
+        deltas = [d async for d in engine.generate(_request(max_tokens=4, temperature=0))]
+        return during, after_close, deltas[-1].finish_reason
+
+    during, after_close, finish = asyncio.run(leave_early())
+    assert (during, after_close) == (1, 0)
+    assert finish in ("stop", "length")

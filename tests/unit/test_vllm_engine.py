@@ -208,12 +208,18 @@ class FakeAsyncLLM:
         self.aborted: list[str] = []
         self.params: FakeSamplingParams | None = None
         self.prompt: Any = None
+        self.lora_request: Any = None
         self.closed = False
+        self.unfinished = 0
 
-    async def generate(self, prompt, params, request_id):
-        self.prompt, self.params = prompt, params
+    def get_num_unfinished_requests(self) -> int:
+        return self.unfinished
+
+    async def generate(self, prompt, params, request_id, lora_request=None):
+        self.prompt, self.params, self.lora_request = prompt, params, lora_request
         if self.fail is not None:
             raise self.fail
+        self.unfinished += 1
         try:
             for i, piece in enumerate(self.pieces):
                 last = i == len(self.pieces) - 1
@@ -229,6 +235,7 @@ class FakeAsyncLLM:
                 await asyncio.sleep(0)
         finally:
             self.closed = True
+            self.unfinished -= 1
 
     async def abort(self, request_id: str) -> None:
         self.aborted.append(request_id)
@@ -262,9 +269,16 @@ def fake_vllm(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def started_engine(fake: FakeAsyncLLM, *, context_length: int = 512) -> VLLMEngine:
-    model = ModelConfig(name="coder", source="/models/coder", context_length=context_length, engine={"kind": "vllm"})
+    model = ModelConfig(
+        name="coder",
+        source="/models/coder",
+        context_length=context_length,
+        adapters=[{"name": "sql", "source": "/adapters/sql"}],
+        engine={"kind": "vllm"},
+    )
     engine = VLLMEngine(model, ImageConfig(), Path("/tmp"))
     engine._engine, engine._tokenizer = fake, FakeTokenizer()  # what start() sets
+    engine._lora_requests = {"sql": "lora-request-of-sql"}
     return engine
 
 
@@ -305,6 +319,67 @@ def test_closing_early_aborts_the_request(fake_vllm) -> None:
 
     assert asyncio.run(take_one()) == "a"
     assert fake.closed and fake.aborted == ["req-1"]
+
+
+def test_disconnect_frees_the_generation(fake_vllm) -> None:
+    fake = FakeAsyncLLM(["a", "b", "c", "d"])
+    engine = started_engine(fake)
+
+    async def leave_early() -> tuple[int, int]:
+        stream = engine.generate(request())
+        await stream.__anext__()
+        during = engine.active_generations()
+        await stream.aclose()
+        return during, engine.active_generations()
+
+    assert asyncio.run(leave_early()) == (1, 0)
+
+
+def test_adapter_reaches_vllm_as_its_lora_request(fake_vllm) -> None:
+    fake = FakeAsyncLLM(["a"], finish_reason="stop")
+    engine = started_engine(fake)
+    adapter_request = dataclasses.replace(request(), adapter="sql")
+    asyncio.run(collect(engine.generate(adapter_request)))
+    assert fake.lora_request == "lora-request-of-sql"
+    asyncio.run(collect(engine.generate(request())))
+    assert fake.lora_request is None
+    with pytest.raises(InvalidRequestError, match="no adapter 'nope'"):
+        asyncio.run(collect(engine.generate(dataclasses.replace(request(), adapter="nope"))))
+
+
+def test_engine_args_enable_lora_for_models_with_adapters() -> None:
+    model = ModelConfig(
+        name="coder",
+        source="Qwen/Qwen2.5-Coder-7B-Instruct",
+        context_length=8192,
+        adapters=[{"name": "sql", "source": "org/sql-lora"}],
+        engine={"kind": "vllm", "max_loras": 2, "max_lora_rank": 32},
+    )
+    args = engine_args_from_config(model)
+    assert (args["enable_lora"], args["max_loras"], args["max_lora_rank"]) == (True, 2, 32)
+    assert "enable_lora" not in engine_args_from_config(vllm_model())
+
+
+def test_engine_args_name_the_executor_only_when_sharded() -> None:
+    assert "distributed_executor_backend" not in engine_args_from_config(vllm_model())
+    sharded = engine_args_from_config(vllm_model(tensor_parallel_size=2, distributed_executor_backend="ray"))
+    assert sharded["distributed_executor_backend"] == "ray"
+    assert engine_args_from_config(vllm_model(pipeline_parallel_size=2))["distributed_executor_backend"] == "mp"
+
+
+def test_adapter_rank_above_max_lora_rank_fails_the_start(tmp_path: Path, fake_vllm, monkeypatch) -> None:
+    import json
+
+    from deployments.lora import AdapterError
+
+    (tmp_path / "adapter_config.json").write_text(json.dumps({"r": 64}))
+    install_fake_modules(monkeypatch, {"vllm.lora.request": {"LoRARequest": lambda *a: a}})
+    model = ModelConfig(
+        name="coder", source="/models/coder", context_length=512,
+        adapters=[{"name": "big", "source": str(tmp_path)}], engine={"kind": "vllm", "max_lora_rank": 16},
+    )
+    with pytest.raises(AdapterError, match="rank 64, above engine.max_lora_rank"):
+        VLLMEngine(model, ImageConfig(), tmp_path)._adapter_requests()
 
 
 def test_prompt_too_long_is_refused_before_generating(fake_vllm) -> None:
@@ -385,25 +460,9 @@ def _vllm_device_reason() -> str | None:
 
 def wide_tiny_qwen2(folder: Path) -> Path:
     """The tiny Qwen2 checkpoint widened to head_dim 64: vLLM's CPU attention rejects head_dim 16."""
-    import json
-
-    import torch
-    import transformers
-
     from deployments.hf.tiny import build_tiny_checkpoint
 
-    base = build_tiny_checkpoint("qwen2", folder / "base")
-    config = json.loads((base / "config.json").read_text())
-    for key in ("architectures", "model_type", "transformers_version"):
-        config.pop(key, None)
-    config.update(hidden_size=128, num_attention_heads=2, num_key_value_heads=2, head_dim=64, intermediate_size=256)
-    torch.manual_seed(0)
-    target = folder / "wide"
-    transformers.Qwen2ForCausalLM(transformers.Qwen2Config(**config)).save_pretrained(target)
-    for item in base.iterdir():
-        if item.name not in ("config.json", "model.safetensors"):
-            (target / item.name).write_bytes(item.read_bytes())
-    return target
+    return build_tiny_checkpoint("qwen2-wide", folder / "wide")
 
 
 _NO_ENGINE = _vllm_device_reason()
