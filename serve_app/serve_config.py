@@ -14,8 +14,9 @@ import yaml
 from pydantic import ValidationError
 
 from deployments.vllm_engine import validate_engine_options
-from serve_app.builder import ROUTER_DEPLOYMENT
+from serve_app.builder import ROUTER_DEPLOYMENT, deployment_names
 from serve_app.config import AppConfig, format_validation_error
+from serve_app.operations import check_operations
 
 BUILDER_IMPORT_PATH = "serve_app.builder:build_app"
 
@@ -50,8 +51,14 @@ def check_serve_config(document: dict[str, Any]) -> list[str]:
         if application.get("import_path") != BUILDER_IMPORT_PATH:
             continue
         args = application.get("args") or {}
-        problems += _check_args(args, prefix=f"{prefix}.args")
-        problems += _check_overrides(application.get("deployments") or [], _deployment_names(args), prefix)
+        args_problems = _check_args(args, prefix=f"{prefix}.args")
+        problems += args_problems
+        overrides = application.get("deployments") or []
+        config = None if args_problems else AppConfig.model_validate(args)
+        known = deployment_names(config) if config else _deployment_names(args)
+        problems += _check_overrides(overrides, known, prefix)
+        if config:
+            problems += check_operations(config, overrides, prefix)
     return problems
 
 
@@ -65,7 +72,7 @@ def _unknown_keys(section: dict[str, Any], schema: Any, where: str) -> list[str]
 
 
 def _deployment_names(args: Any) -> list[str]:
-    """The deployments the builder creates: the router and one per model, named after it."""
+    """The deployments of args too broken to validate: the router and one per named model."""
     models = args.get("models") if isinstance(args, dict) else None
     names = [m.get("name") for m in models or [] if isinstance(m, dict)]
     return [ROUTER_DEPLOYMENT] + [n for n in names if isinstance(n, str)]

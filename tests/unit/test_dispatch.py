@@ -5,12 +5,15 @@ import asyncio
 import pytest
 
 from deployments.errors import ContextLengthExceededError, InvalidRequestError
-from deployments.types import GenerationChunk, GenerationRequest, Message, ModelInfo, TextPart
+from deployments.types import GenerationChunk, GenerationRequest, Message, TextPart
 from router.dispatch import Dispatcher
 from router.errors import ServiceUnavailableError
 from router.policy import RouteDecision
-from serve_app.config import GenerationDefaults
+from serve_app.config import GenerationDefaults, RouterConfig
 
+from fake_handles import FakeHandle, chunk, handles
+
+SETTINGS = RouterConfig()
 REQUEST = GenerationRequest(request_id="req-1", messages=(Message("user", (TextPart("hi"),)),))
 DECISION = RouteDecision(
     category="code",
@@ -22,99 +25,12 @@ DECISION = RouteDecision(
 )
 
 
-class FakeStream:
-    """The part of Ray's DeploymentResponseGenerator the dispatcher uses: async iteration, cancel().
-
-    `script` items are yielded in order; an exception instance is raised in its place.
-    """
-
-    def __init__(self, script) -> None:
-        self._script = list(script)
-        self.cancelled = False
-
-    def __aiter__(self):
-        return self
-
-    async def __anext__(self) -> GenerationChunk:
-        await asyncio.sleep(0)
-        if self.cancelled or not self._script:
-            raise StopAsyncIteration
-        item = self._script.pop(0)
-        if isinstance(item, BaseException):
-            raise item
-        return item
-
-    def cancel(self) -> None:
-        self.cancelled = True
-
-
-class FakeResponse:
-    """The part of Ray's DeploymentResponse used here: it can be awaited."""
-
-    def __init__(self, result, delay_s: float) -> None:
-        self._result, self._delay_s = result, delay_s
-
-    def __await__(self):
-        return self._wait().__await__()
-
-    async def _wait(self):
-        await asyncio.sleep(self._delay_s)
-        return self._result
-
-
-class FakeHandle:
-    """The subset of a ModelServer DeploymentHandle the dispatcher uses.
-
-    `handle.options(stream=True).generate.remote(request)` → FakeStream over `script`;
-    `handle.info.remote()` → awaitable ModelInfo after `info_delay_s`.
-    """
-
-    def __init__(self, name: str, script=(), info_delay_s: float = 0.0) -> None:
-        self.name = name
-        self._script = script
-        self._info_delay_s = info_delay_s
-        self.requests: list[GenerationRequest] = []
-        self.streams: list[FakeStream] = []
-        self.info = _Method(self._info)
-
-    def options(self, *, stream: bool) -> "_StreamingHandle":
-        assert stream is True
-        return _StreamingHandle(self)
-
-    def _generate(self, request: GenerationRequest) -> FakeStream:
-        self.requests.append(request)
-        self.streams.append(FakeStream(self._script))
-        return self.streams[-1]
-
-    def _info(self) -> FakeResponse:
-        info = ModelInfo(name=self.name, source="tiny:qwen2", engine="transformers", modalities=("text",), context_length=64)
-        return FakeResponse(info, self._info_delay_s)
-
-
-class _Method:
-    def __init__(self, remote) -> None:
-        self.remote = remote
-
-
-class _StreamingHandle:
-    def __init__(self, handle: FakeHandle) -> None:
-        self.generate = _Method(handle._generate)
-
-
-def chunk(text: str, **fields) -> GenerationChunk:
-    return GenerationChunk(content=text, **fields)
-
-
-def handles(**scripts) -> dict[str, FakeHandle]:
-    return {name: FakeHandle(name, script) for name, script in scripts.items()}
-
-
 async def drain(opened) -> list[GenerationChunk]:
     return [c async for c in opened.rest()]
 
 
 def open_stream(fakes: dict[str, FakeHandle]):
-    return asyncio.run(Dispatcher(fakes).open(REQUEST, DECISION))
+    return asyncio.run(Dispatcher(fakes, SETTINGS).open(REQUEST, DECISION))
 
 
 def test_first_model_answers():
@@ -164,9 +80,9 @@ def test_all_models_failing_is_503_naming_each_failure():
     with pytest.raises(ServiceUnavailableError) as info:
         open_stream(fakes)
     message = info.value.message
-    assert "coder: RuntimeError" in message
+    assert "coder: failed" in message
     assert "moe: no output" in message
-    assert "math: ConnectionError" in message
+    assert "math: failed" in message
     assert "secret detail" not in message
     assert info.value.retry_after_s >= 1
 
@@ -180,15 +96,15 @@ def test_stream_without_any_chunk_counts_as_failure():
 def test_route_without_fallbacks_fails_with_503():
     decision = RouteDecision("explicit", "coder", 1.0, ("by name",), (), GenerationDefaults())
     fakes = handles(coder=[RuntimeError("x")])
-    with pytest.raises(ServiceUnavailableError, match="coder: RuntimeError"):
-        asyncio.run(Dispatcher(fakes).open(REQUEST, decision))
+    with pytest.raises(ServiceUnavailableError, match="coder: failed"):
+        asyncio.run(Dispatcher(fakes, SETTINGS).open(REQUEST, decision))
 
 
 def test_failure_after_first_chunk_surfaces_as_503_from_rest():
     fakes = handles(coder=[chunk("a"), chunk("b"), RuntimeError("secret detail")], moe=[chunk("m")], math=[])
 
     async def scenario():
-        opened = await Dispatcher(fakes).open(REQUEST, DECISION)
+        opened = await Dispatcher(fakes, SETTINGS).open(REQUEST, DECISION)
         received = []
         with pytest.raises(ServiceUnavailableError) as info:
             async for item in opened.rest():
@@ -207,7 +123,7 @@ def test_client_error_after_first_chunk_passes_through_unchanged():
     fakes = handles(coder=[chunk("a"), error], moe=[], math=[])
 
     async def scenario():
-        opened = await Dispatcher(fakes).open(REQUEST, DECISION)
+        opened = await Dispatcher(fakes, SETTINGS).open(REQUEST, DECISION)
         with pytest.raises(InvalidRequestError) as info:
             await drain(opened)
         return info.value
@@ -224,11 +140,11 @@ def test_cancel_reaches_the_stream():
 
 def test_info_answers():
     fakes = {"coder": FakeHandle("coder")}
-    info = asyncio.run(Dispatcher(fakes).info("coder", timeout_s=1.0))
+    info = asyncio.run(Dispatcher(fakes, SETTINGS).info("coder", timeout_s=1.0))
     assert info.name == "coder"
 
 
 def test_info_times_out():
     fakes = {"coder": FakeHandle("coder", info_delay_s=5.0)}
     with pytest.raises(asyncio.TimeoutError):
-        asyncio.run(Dispatcher(fakes).info("coder", timeout_s=0.05))
+        asyncio.run(Dispatcher(fakes, SETTINGS).info("coder", timeout_s=0.05))
