@@ -16,8 +16,10 @@ from ray import serve
 from deployments.engine import Engine, EngineDelta
 from deployments.registry import engine_class
 from deployments.thinking import ThinkingSplitter
+from deployments.tracing import GenerationSpan
 from deployments.types import GenerationChunk, GenerationRequest, ModelInfo
-from serve_app.config import ImageConfig, ModelConfig
+from serve_app import telemetry
+from serve_app.config import ImageConfig, ModelConfig, TelemetryConfig
 
 
 @serve.deployment(
@@ -26,15 +28,20 @@ from serve_app.config import ImageConfig, ModelConfig
     graceful_shutdown_timeout_s=30,
 )
 class ModelServer:
-    async def __init__(self, model: ModelConfig, images: ImageConfig, cache_dir: str) -> None:
+    async def __init__(
+        self, model: ModelConfig, images: ImageConfig, cache_dir: str, telemetry_config: TelemetryConfig
+    ) -> None:
+        telemetry.setup(telemetry_config)
         self._model = model
         context = serve.get_replica_context()
+        self._deployment = context.deployment
         self._replica = f"{context.deployment}#{context.replica_id.unique_id}"
         self._engine: Engine = engine_class(model.engine.kind)(model, images, Path(cache_dir))
         await self._engine.start()
 
     async def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationChunk]:
         """Stream the completion; typed errors are raised before the first chunk."""
+        span = GenerationSpan(request, self._deployment, self._replica)
         deltas = self._engine.generate(request)
         chunks = coalesce(
             deltas, split_thinking=self._model.thinking, interval_s=self._model.stream_interval_ms / 1000
@@ -42,9 +49,14 @@ class ModelServer:
         try:
             first = True
             async for chunk in chunks:
+                span.chunk(chunk)
                 yield dataclasses.replace(chunk, replica=self._replica) if first else chunk
                 first = False
+        except Exception as exc:
+            span.failed(exc)
+            raise
         finally:  # also when the caller went away: stop the engine's work at once
+            span.end()
             await chunks.aclose()  # type: ignore[attr-defined]
             await deltas.aclose()  # type: ignore[attr-defined]
 
@@ -58,6 +70,10 @@ class ModelServer:
             modalities=self._model.modalities,
             context_length=self._model.context_length,
         )
+
+    async def active_generations(self) -> int:
+        """Generations the engine still runs: shows that a client's disconnect freed its slot."""
+        return self._engine.active_generations()
 
     async def check_health(self) -> None:
         """Ray Serve's periodic health check: a failing engine gets the replica replaced."""

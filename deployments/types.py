@@ -65,6 +65,11 @@ class GenerationRequest:
     sampling: SamplingParams = field(default_factory=SamplingParams)
     # Passed to the chat template, e.g. {"enable_thinking": False} for Qwen3.
     chat_template_kwargs: Mapping[str, JSONScalar] = field(default_factory=dict)
+    # LoRA adapter of the model to generate with (a name from the model's config); None: base.
+    adapter: str | None = None
+    # W3C trace context (`traceparent`, `tracestate`) of the router's dispatch span, so the
+    # model's span joins the request's trace across the Ray hop.
+    trace_context: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def images(self) -> tuple[ImagePart, ...]:

@@ -64,6 +64,7 @@ def to_generation_request(
         messages=messages,
         sampling=sampling,
         chat_template_kwargs={**template_defaults, **(body.chat_template_kwargs or {})},
+        adapter=decision.adapter,
     )
 
 
@@ -92,11 +93,16 @@ class ResponseContext:
         }
         if self.route["fallback_from"]:
             headers["x-route-fallback-from"] = self.route["fallback_from"]
+            headers["x-route-fallback-reason"] = str(self.route.get("fallback_reason"))
         return headers
 
 
 def route_metadata(
-    decision: RouteDecision, model: str, fallback_from: str | None, replica: str | None
+    decision: RouteDecision,
+    model: str,
+    fallback_from: str | None,
+    replica: str | None,
+    fallback_reason: str | None = None,
 ) -> dict[str, Any]:
     return {
         "category": decision.category,
@@ -104,6 +110,7 @@ def route_metadata(
         "confidence": decision.confidence,
         "reasons": list(decision.reasons),
         "fallback_from": fallback_from,
+        "fallback_reason": fallback_reason,
         "replica": replica,
     }
 

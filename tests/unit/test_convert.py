@@ -41,8 +41,8 @@ def generation(body: ChatCompletionRequest, route: RouteDecision, template_defau
     )
 
 
-def context(fallback_from=None) -> ResponseContext:
-    route = route_metadata(decision(), "qwen3-served", fallback_from, "qwen3#abc")
+def context(fallback_from=None, fallback_reason=None) -> ResponseContext:
+    route = route_metadata(decision(), "qwen3-served", fallback_from, "qwen3#abc", fallback_reason)
     return ResponseContext(request_id="req-1", model="qwen3-served", route=route, created=1700000000)
 
 
@@ -145,6 +145,7 @@ def test_completion_body_aggregates_chunks_and_parses_as_openai():
         "confidence": 0.8125,
         "reasons": ["logic-puzzle cues: riddle"],
         "fallback_from": None,
+        "fallback_reason": None,
         "replica": "qwen3#abc",
     }
 
@@ -217,9 +218,10 @@ def test_headers():
     }
 
 
-def test_headers_name_the_fallback_origin():
-    headers = context(fallback_from="qwen3").headers()
+def test_headers_name_the_fallback_origin_and_reason():
+    headers = context(fallback_from="qwen3", fallback_reason="overloaded").headers()
     assert headers["x-route-fallback-from"] == "qwen3"
+    assert headers["x-route-fallback-reason"] == "overloaded"
     assert headers["x-route-model"] == "qwen3-served"
 
 
