@@ -9,7 +9,6 @@ must be defined above the class. And no `from __future__ import annotations`: Fa
 then read the request body as a query parameter.
 """
 
-import asyncio
 import json
 import logging
 import time
@@ -20,6 +19,7 @@ from typing import Any, AsyncIterator
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import ValidationError
 from ray import serve
 from starlette.exceptions import HTTPException
 
@@ -34,15 +34,38 @@ from router.convert import (
     to_messages,
     usage_chunk_body,
 )
+from router.auth import ApiKeys
 from router.dispatch import Dispatcher, OpenedStream
+from router.fleet import Fleet, serve_status_reader
 from router.errors import error_body, error_headers, error_status, sse_error_event
+from router.gate import Gate, GateSettings
+from router.limits import RequestLimits
+from router.observability import ObservabilityMiddleware, RouterObservability, observation_of
 from router.policy import RoutePolicy
 from router.protocol import ChatCompletionRequest
-from serve_app.config import AUTO_MODEL, AppConfig, field_path
+from router.ratelimit import RateLimits, estimated_tokens
+from serve_app.config import ADAPTER_SEPARATOR, AUTO_MODEL, AppConfig, ConfigError, field_path, format_validation_error
 
 logger = logging.getLogger("qwen_router.router")
 
 api = FastAPI(title="qwen-router", summary="OpenAI-compatible chat completions, routed to Qwen specialists.")
+
+
+def _gate_settings() -> GateSettings:
+    """This replica's API keys and body limit, for the gate middleware (router/gate.py)."""
+    return serve.get_replica_context().servable_object.gate
+
+
+api.add_middleware(Gate, settings=_gate_settings)
+
+
+def _observability() -> RouterObservability:
+    """This replica's metrics and access-log settings, for router/observability.py."""
+    return serve.get_replica_context().servable_object.observability
+
+
+# Added after the gate, so it wraps it: the gate's refusals are counted and logged too.
+api.add_middleware(ObservabilityMiddleware, settings=_observability)
 
 def request_id_of(request: Request) -> str:
     """Serve's request id: the proxy takes the client's `x-request-id` or makes one, and echoes
@@ -127,16 +150,40 @@ def _event(payload: dict[str, Any]) -> str:
 @serve.deployment(max_ongoing_requests=256, ray_actor_options={"num_cpus": 0.1})
 @serve.ingress(api)
 class Router:
-    def __init__(self, config: AppConfig, models: dict[str, Any]) -> None:
+    def __init__(self, config: AppConfig, models: dict[str, Any], rate_limiter: Any | None = None) -> None:
+        self.gate = GateSettings(ApiKeys.from_config(config.auth), config.limits.max_body_bytes)
+        self.observability = RouterObservability.from_config(config.telemetry)
+        self._limits = RequestLimits(config.limits, config.images)
+        self._rate_limits = RateLimits(rate_limiter, config.auth)
+        fleet = Fleet(serve_status_reader(serve.get_replica_context().app_name), config.router.fleet_refresh_s)
+        self._dispatcher = Dispatcher(models, config.router, fleet)
+        self._apply(config)
+        classify(())  # loads the classifier's weights now rather than on the first request
+
+    def reconfigure(self, user_config: dict[str, Any]) -> None:
+        """Routing policy changed in place (`user_config` of this deployment): no restart."""
+        try:
+            config = self._base_config.with_policy(user_config or {})
+        except (ValueError, ValidationError) as exc:
+            raise ConfigError("invalid router user_config:\n  " + "\n  ".join(format_validation_error(exc, "user_config"))) from None
+        self._apply(config, base=self._base_config)
+        logger.info("routing policy updated in place: %s", sorted(user_config or {}))
+
+    def _apply(self, config: AppConfig, base: AppConfig | None = None) -> None:
+        self._base_config = base or config
         self._config = config
         self._policy = RoutePolicy(config, partial(classify, context_turns=config.router.classify_context_turns))
-        self._dispatcher = Dispatcher(models)
+        self._dispatcher.settings = config.router
 
     @api.post("/v1/chat/completions")
     async def chat_completions(self, body: ChatCompletionRequest, request: Request) -> Any:
         request_id = request_id_of(request)
+        observation = observation_of(request)
+        self._limits.check(body)
         messages = to_messages(body.messages)
-        decision = self._policy.decide(body.model, messages)
+        decision = self._limits.cap_max_tokens(body, observation.classify(self._policy.decide, body.model, messages))
+        completion_limit = body.completion_limit or decision.defaults.max_tokens or self._config.model(decision.model).context_length
+        await self._rate_limits.admit(getattr(request.state, "api_key", None), estimated_tokens(body, completion_limit))
         generation = to_generation_request(
             body,
             messages,
@@ -144,11 +191,14 @@ class Router:
             decision=decision,
             template_defaults=self._policy.chat_template_kwargs(decision),
         )
-        opened = await self._dispatcher.open(generation, decision)
+        opened = await observation.dispatch(self._dispatcher.open, generation, decision)
+        answered = decision.served_model if opened.fallback_from is None else opened.model
         context = ResponseContext(
             request_id=request_id,
-            model=opened.model,
-            route=route_metadata(decision, opened.model, opened.fallback_from, opened.first.replica),
+            model=answered,
+            route=route_metadata(
+                decision, answered, opened.fallback_from, opened.first.replica, opened.fallback_reason
+            ),
         )
         if body.stream:
             return StreamingResponse(
@@ -179,6 +229,20 @@ class Router:
             }
             for m in self._config.models
         ]
+        entries += [  # LoRA adapters, as vLLM lists them: own id, the base model as parent
+            {
+                "id": f"{m.name}{ADAPTER_SEPARATOR}{a.name}",
+                "object": "model",
+                "created": created,
+                "owned_by": "qwen-router",
+                "root": a.source,
+                "parent": m.name,
+                "max_model_len": m.context_length,
+                "modalities": list(m.modalities),
+            }
+            for m in self._config.models
+            for a in m.adapters
+        ]
         return {"object": "list", "data": entries}
 
     @api.get("/healthz")
@@ -188,16 +252,9 @@ class Router:
 
     @api.get("/readyz")
     async def readyz(self) -> JSONResponse:
-        """Ready when every model deployment answers within the health timeout (asked at once)."""
-        names = self._policy.model_names
-        timeout = self._config.router.health_timeout_s
-        answers = await asyncio.gather(
-            *(self._dispatcher.info(name, timeout) for name in names), return_exceptions=True
-        )
-        states = {  # timeouts, unreachable and failing replicas alike
-            name: f"not ready ({type(answer).__name__})" if isinstance(answer, BaseException) else "ready"
-            for name, answer in zip(names, answers)
-        }
-        ready = all(state == "ready" for state in states.values())
+        """Ready when every model deployment answers within the health timeout or is scaled to
+        zero on purpose (a probe must not wake it)."""
+        states = await self._dispatcher.readiness(self._policy.model_names, self._config.router.health_timeout_s)
+        ready = all(state in ("ready", "scaled to zero") for state in states.values())
         body = {"status": "ready" if ready else "not ready", "models": states}
         return JSONResponse(body, status_code=200 if ready else 503)

@@ -9,9 +9,9 @@ from typing import Callable, Sequence
 
 from deployments.errors import InvalidRequestError
 from deployments.types import Message
-from router.classifier import Classification
+from router.classifier import Classification, with_fallback
 from router.errors import ModelNotFoundError
-from serve_app.config import AUTO_MODEL, AppConfig, GenerationDefaults
+from serve_app.config import ADAPTER_SEPARATOR, AUTO_MODEL, AppConfig, GenerationDefaults, split_model_name
 
 EXPLICIT_CATEGORY = "explicit"
 
@@ -26,6 +26,12 @@ class RouteDecision:
     reasons: tuple[str, ...]
     fallbacks: tuple[str, ...]
     defaults: GenerationDefaults
+    adapter: str | None = None  # a LoRA adapter of `model` (the primary only, never fallbacks)
+
+    @property
+    def served_model(self) -> str:
+        """The name a client sees: `model`, or `model:adapter`."""
+        return f"{self.model}{ADAPTER_SEPARATOR}{self.adapter}" if self.adapter else self.model
 
 
 class RoutePolicy:
@@ -41,19 +47,27 @@ class RoutePolicy:
     def decide(self, requested_model: str, messages: Sequence[Message]) -> RouteDecision:
         if requested_model in ("", AUTO_MODEL):
             decision = self._classified(messages)
-        elif requested_model in self._models:
+        elif requested_model in self.served_names:
+            model, adapter = split_model_name(requested_model)
             decision = RouteDecision(
                 category=EXPLICIT_CATEGORY,
-                model=requested_model,
+                model=model,
                 confidence=1.0,
                 reasons=("model selected by name",),
                 fallbacks=(),
                 defaults=GenerationDefaults(),
+                adapter=adapter,
             )
         else:
-            raise ModelNotFoundError(requested_model, [AUTO_MODEL, *self._models])
+            raise ModelNotFoundError(requested_model, self.served_names)
         self._check_modalities(decision.model, messages)
         return decision
+
+    @property
+    def served_names(self) -> list[str]:
+        """What a request may name: auto, every model, and every `model:adapter`."""
+        adapters = [f"{m.name}{ADAPTER_SEPARATOR}{a}" for m in self._config.models for a in m.adapter_names]
+        return [AUTO_MODEL, *self._models, *adapters]
 
     def chat_template_kwargs(self, decision: RouteDecision) -> dict:
         """The model's template defaults overlaid with the route's (the request's come last)."""
@@ -61,15 +75,19 @@ class RoutePolicy:
         return {**model_defaults, **decision.defaults.chat_template_kwargs}
 
     def _classified(self, messages: Sequence[Message]) -> RouteDecision:
-        result = self._classifier(messages)
+        """The classifier's category, or the fallback category when it is not confident enough."""
+        router = self._config.router
+        result = with_fallback(self._classifier(messages), router.min_confidence, router.fallback_category)
         route = self._config.routes[result.category]
+        model, adapter = split_model_name(route.model)
         return RouteDecision(
             category=result.category,
-            model=route.model,
+            model=model,
             confidence=result.confidence,
             reasons=result.reasons,
             fallbacks=route.fallbacks,
             defaults=route.defaults,
+            adapter=adapter,
         )
 
     def _check_modalities(self, model: str, messages: Sequence[Message]) -> None:

@@ -14,17 +14,17 @@ from ray.serve import Application
 
 from deployments.model_server import ModelServer
 from router.ingress import Router
-from serve_app.config import AppConfig, ModelConfig, VLLMEngineConfig, format_validation_error
+from router.ratelimit import RateLimiter
+from serve_app import telemetry
+from serve_app.config import AppConfig, ConfigError, ModelConfig, VLLMEngineConfig, format_validation_error
+from serve_app.placement import gpu_placement
 
 ROUTER_DEPLOYMENT = "Router"
+RATE_LIMITER_DEPLOYMENT = "RateLimiter"
 CONFIG_DIR = Path(__file__).parent / "configs"
 # Logical CPUs a CPU replica claims from Ray. Accounting only (torch threads are set per engine):
 # small enough that the whole demo fits the CPUs Ray detects on a 2-core laptop.
 CPU_REPLICA_NUM_CPUS = 0.25
-
-
-class ConfigError(ValueError):
-    """An invalid application config; the message has one line per problem."""
 
 
 def load_app_config(args: dict[str, Any]) -> AppConfig:
@@ -37,27 +37,32 @@ def load_app_config(args: dict[str, Any]) -> AppConfig:
 
 def build_app(args: dict[str, Any]) -> Application:
     config = load_app_config(args)
+    telemetry.check(config.telemetry)  # a missing exporter package fails here, not in every replica
     models = {
         model.name: ModelServer.options(name=model.name, **model_deployment_options(model)).bind(
-            model, config.images, str(config.cache_path)
+            model, config.images, str(config.cache_path), config.telemetry
         )
         for model in config.models
     }
-    return Router.options(name=ROUTER_DEPLOYMENT).bind(config, models)
+    # One shared limiter, so per-key limits hold across router replicas (router/ratelimit.py).
+    limiter = RateLimiter.options(name=RATE_LIMITER_DEPLOYMENT).bind() if config.auth.rate_limited else None
+    return Router.options(name=ROUTER_DEPLOYMENT).bind(config, models, rate_limiter=limiter)
+
+
+def deployment_names(config: AppConfig) -> list[str]:
+    """Every deployment `build_app` creates for this config, as `deployments[]` may name them."""
+    names = [ROUTER_DEPLOYMENT, *(model.name for model in config.models)]
+    return names + [RATE_LIMITER_DEPLOYMENT] if config.auth.rate_limited else names
 
 
 def model_deployment_options(model: ModelConfig) -> dict[str, Any]:
     """Defaults that fit the engine; `applications[].deployments[]` in YAML overrides them."""
     engine = model.engine
     if isinstance(engine, VLLMEngineConfig):
-        # vLLM's multiprocessing executor shards over the GPUs Ray gives this one actor,
-        # which Ray always places on a single node.
-        gpus = engine.tensor_parallel_size * engine.pipeline_parallel_size
-        return {"ray_actor_options": {"num_cpus": 1, "num_gpus": gpus}, "max_ongoing_requests": 64}
-    if engine.device.startswith("cuda"):
-        actor = {"num_cpus": 1, "num_gpus": 1}
-    else:
-        actor = {"num_cpus": CPU_REPLICA_NUM_CPUS}
+        return {**gpu_placement(model), "max_ongoing_requests": 64}
+    if model.uses_gpu:
+        return {**gpu_placement(model), "max_ongoing_requests": 4 * engine.max_concurrency}
+    actor = {"num_cpus": CPU_REPLICA_NUM_CPUS}
     return {"ray_actor_options": actor, "max_ongoing_requests": 4 * engine.max_concurrency}
 
 

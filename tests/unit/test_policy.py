@@ -150,3 +150,52 @@ def test_chat_template_kwargs_do_not_leak_into_config():
     kwargs["enable_thinking"] = "changed"
     assert CONFIG.model("moe").chat_template_kwargs == {"enable_thinking": False, "keep": 1}
     assert CONFIG.routes["reasoning"].defaults.chat_template_kwargs == {"enable_thinking": True}
+
+
+def _with_router(**router) -> AppConfig:
+    return AppConfig.model_validate({**CONFIG.model_dump(), "router": router})
+
+
+@pytest.mark.parametrize("confidence,expected", [(0.49, "moe"), (0.5, "coder"), (0.9, "coder")])
+def test_low_confidence_takes_the_fallback_route(confidence, expected):
+    classifier = StubClassifier("code", confidence=confidence)
+    decision = RoutePolicy(_with_router(min_confidence=0.5), classifier).decide("auto", TEXT)
+    assert decision.model == expected
+    assert decision.confidence == confidence
+    if expected == "moe":
+        assert decision.category == "general"
+        assert decision.reasons[0] == "confidence 0.49 < min_confidence 0.50: code → general"
+        assert decision.reasons[1:] == ("stub signal",)
+        assert decision.defaults == CONFIG.routes["general"].defaults
+
+
+def test_fallback_category_is_configurable():
+    config = _with_router(min_confidence=0.9, fallback_category="reasoning")
+    decision = RoutePolicy(config, StubClassifier("math", confidence=0.6)).decide("auto", TEXT)
+    assert (decision.category, decision.model, decision.defaults.temperature) == ("reasoning", "moe", 0.6)
+
+
+def test_min_confidence_zero_never_falls_back():
+    decision = RoutePolicy(_with_router(min_confidence=0.0), StubClassifier("math", confidence=0.01)).decide("auto", TEXT)
+    assert decision.model == "math-model"
+
+
+def test_vision_never_falls_back_to_a_text_model():
+    config = _with_router(min_confidence=1.0)
+    assert RoutePolicy(config, StubClassifier("vision", confidence=1.0)).decide("auto", IMAGE).model == "vl"
+
+
+@pytest.mark.parametrize(
+    "router,field,fragment",
+    [
+        ({"min_confidence": 1.5}, "min_confidence", "less than or equal to 1"),
+        ({"fallback_category": "vision"}, "fallback_category", "'math', 'code', 'reasoning' or 'general'"),
+    ],
+)
+def test_router_config_errors_name_field_and_allowed_values(router, field, fragment):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as info:
+        _with_router(**router)
+    message = str(info.value)
+    assert f"router.{field}" in message and fragment in message
