@@ -21,7 +21,31 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def serve_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Tiny checkpoints, built once for every application of the session."""
+    return str(tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session")
+def dashboard_port() -> int:
+    """The Ray dashboard, where `serve deploy --address` reaches this cluster."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def metrics_port() -> int:
+    """Ray's Prometheus endpoint for this cluster, where the router's metrics are scraped."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def spans_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The file every process of the application appends its spans to (telemetry exporter: file)."""
+    return tmp_path_factory.mktemp("traces") / "spans.jsonl"
+
+
+@pytest.fixture(scope="session")
+def serve_url(cache_dir: str, dashboard_port: int, metrics_port: int, spans_path: Path) -> Iterator[str]:
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     os.environ.setdefault("RAY_TMPDIR", str(REPO / ".ray_tmp"))
     Path(os.environ["RAY_TMPDIR"]).mkdir(exist_ok=True)
@@ -31,9 +55,11 @@ def serve_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from serve_app.builder import CONFIG_DIR, build_app, serve_config_args
 
     args = serve_config_args(CONFIG_DIR / "demo.yaml")
-    args["cache_dir"] = str(tmp_path_factory.mktemp("cache"))
+    args["cache_dir"] = cache_dir
+    args["telemetry"] = {"exporter": "file", "path": str(spans_path)}
     port = free_port()
-    ray.init(num_cpus=8, include_dashboard=False, configure_logging=False)
+    ray.init(num_cpus=8, dashboard_host="127.0.0.1", dashboard_port=dashboard_port, configure_logging=False,
+             _metrics_export_port=metrics_port)
     serve.start(http_options={"host": "127.0.0.1", "port": port})
     serve.run(build_app(args), name="qwen-router", route_prefix="/")
     try:
