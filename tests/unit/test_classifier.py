@@ -1,4 +1,4 @@
-"""The rules classifier: clear signals → category, confidence and reasons; bounded and deterministic."""
+"""The router's classifier (signals + shipped model): categories, edge cases, conversations, cost."""
 
 import time
 
@@ -19,126 +19,93 @@ def category(*texts: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "text",
-    [
-        "",
-        "Write a python function that sorts a list",
-        "Solve 2x + 3 = 11",
-        "```python\nprint('hello')\n```",
-    ],
+    "text", ["", "Write a python function that sorts a list", "Solve 2x + 3 = 11", "```python\nprint('hello')\n```"]
 )
 def test_image_part_means_vision_whatever_the_text(text):
     result = classify([Message("user", (TextPart(text), IMAGE))])
-    assert result.category == "vision"
-    assert result.confidence == 1.0
-    assert result.reasons
+    assert (result.category, result.confidence) == ("vision", 1.0)
+    assert result.reasons == ("image attached",)
+
+
+def test_only_an_image_is_vision():
+    assert classify([Message("user", (IMAGE,))]).category == "vision"
+
+
+def test_text_that_mentions_a_picture_is_not_vision():
+    assert category("Describe the picture I took yesterday of the beach") != "vision"
 
 
 @pytest.mark.parametrize(
-    "text",
+    "text,expected",
     [
-        "What does this do?\n```\nx = [i * i for i in range(10)]\n```",
-        "def parse(line):\n    return line.split(',')\nwhy does this fail on empty lines",
-        "#include <stdio.h>\nint main() { return 0; }",
-        "Write a python function that reverses a linked list",
-        "write a function that checks whether a string is a palindrome",
+        ("What does this do?\n```python\nx = [i * i for i in range(10)]\nprint(x)\n```", "code"),
+        ("def parse(line):\n    return line.split(',')\nwhy does this fail on empty lines", "code"),
+        ("Write a python function that reverses a linked list", "code"),
+        ("How do I select the top 3 salaries per department in SQL?", "code"),
+        (r"Evaluate $\int_0^1 x^2 \, dx$", "math"),
+        ("Solve 2x + 3 = 11", "math"),
+        ("Tom has 12 apples, gives 5 to Ann and 3 to Bob. How many apples does he have left?", "math"),
+        (
+            "Knights always tell the truth and knaves always lie. A says: 'B is a knave.' "
+            "B says: 'A and I are both knights.' Who is lying?",
+            "reasoning",
+        ),
+        ("Write a short poem about autumn leaves falling in a quiet park", "general"),
+        ("What is the capital of France?", "general"),
     ],
 )
-def test_code(text):
-    assert category(text) == "code"
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        r"Evaluate $\int_0^1 x^2 \, dx$",
-        r"Simplify \frac{x^2 - 1}{x - 1}",
-        "Solve 2x + 3 = 11",
-        "A train travels 60 miles in 1.5 hours. What is its average speed?",
-        "Tom has 12 apples, gives 5 to Ann and 3 to Bob. How many apples does he have left?",
-    ],
-)
-def test_math(text):
-    assert category(text) == "math"
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Exactly one of three friends tells the truth. Anna says Ben did it. Ben says he did not. "
-        "Cara says Anna did it. Who did it?",
-        "Here is a riddle for you: the more you take, the more you leave behind. What am I?",
-        "Five runners finish a race in a fixed order. Deduce who came third from these constraints.",
-    ],
-)
-def test_reasoning(text):
-    assert category(text) == "reasoning"
-
-
-def test_classic_knights_and_knaves_is_reasoning():
-    text = (
-        "On an island, knights always tell the truth and knaves always lie. A says: 'B is a knave.' "
-        "B says: 'A and I are of the same kind.' What are A and B?"
-    )
-    assert category(text) == "reasoning"
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Write a short poem about autumn leaves falling in a quiet park",
-        "What is the capital of France?",
-        "Tell me a joke about cats",
-    ],
-)
-def test_general(text):
-    result = classify([user(text)])
-    assert result.category == "general"
+def test_categories(text, expected):
+    assert category(text) == expected
 
 
 @pytest.mark.parametrize("messages", [[user("")], [user("   \n ")], [], [Message("system", (TextPart("code"),))]])
 def test_no_user_text_is_general(messages):
-    result = classify(messages)
-    assert result.category == "general"
-    assert result.reasons
+    assert classify(messages) == classify([user("")])
+    assert classify(messages).category == "general"
 
 
-def test_system_prompt_is_ignored():
-    system = Message("system", (TextPart("You are a Python coding assistant. Always answer with ```code```."),))
-    assert classify([system, user("Write a short poem about the sea")]).category == "general"
+@pytest.mark.parametrize(
+    "fenced",
+    ["```\nSolve for x: 3x + 5 = 20\n```", "```\nA train travels 120 km in 2 hours. What is its average speed?\n```"],
+)
+def test_a_math_question_inside_a_code_block_is_math(fenced):
+    assert category(fenced) == "math"
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [("请用 Python 写一个 function，把 list 排序", "code"), ("Berechne bitte: what is the integral of x^2 from 0 to 3?", "math")],
+)
+def test_mixed_languages(text, expected):
+    assert category(text) == expected
+
+
+def test_a_system_prompt_about_code_does_not_decide_a_poem():
+    system = "You are a senior Python engineer. Answer with ```python fences, unit tests and type hints. " * 40
+    messages = [Message("system", (TextPart(system),)), user("Write a short poem about the sea")]
+    assert classify(messages).category == "general"
+
+
+CODING = [user("Write a python function that parses a CSV file into a list of dicts"), Message("assistant", (TextPart("Here."),))]
+
+
+@pytest.mark.parametrize("follow_up", ["now do it in Rust", "now make it faster"])
+def test_follow_up_keeps_the_coding_topic(follow_up):
+    assert classify([*CODING, user(follow_up)]).category == "code"
+
+
+def test_follow_up_is_judged_alone_without_context_turns():
+    messages = [*CODING, user("now make it faster")]
+    assert classify(messages, context_turns=0).category != "code"
+
+
+def test_a_new_topic_wins_over_the_earlier_turn():
+    assert classify([*CODING, user("Write a short poem about the sea")]).category == "general"
 
 
 def test_assistant_turns_are_ignored():
-    assistant = Message("assistant", (TextPart("```python\ndef f(x):\n    return x\n```"),))
-    assert classify([user("Tell me a joke about cats"), assistant, user("another one please")]).category == "general"
-
-
-CODING_CONVERSATION = [
-    user("Write a python function that parses a CSV file into a list of dicts"),
-    Message("assistant", (TextPart("Here you go."),)),
-]
-
-
-@pytest.mark.parametrize("follow_up", ["now make it faster", "now do it in Rust"])
-def test_follow_up_keeps_the_coding_topic(follow_up):
-    assert classify([*CODING_CONVERSATION, user(follow_up)]).category == "code"
-
-
-def test_follow_up_without_context_turns_is_judged_alone():
-    messages = [*CODING_CONVERSATION, user("now make it faster")]
-    assert classify(messages, context_turns=0).category == "general"
-    assert classify(messages, context_turns=1).category == "code"
-
-
-def test_earlier_turns_beyond_context_turns_are_ignored():
-    messages = [
-        CODING_CONVERSATION[0],
-        user("Tell me a joke about cats"),
-        user("Tell me another joke"),
-        user("now make it faster"),
-    ]
-    assert classify(messages, context_turns=2).category == "general"
-    assert classify(messages, context_turns=3).category == "code"
+    code_answer = Message("assistant", (TextPart("```python\ndef f(x):\n    return x\n```"),))
+    assert classify([user("Tell me a joke about cats"), code_answer, user("another one please")]).category != "code"
 
 
 def _filler(size: int) -> str:
@@ -146,17 +113,17 @@ def _filler(size: int) -> str:
     return (sentence * (size // len(sentence) + 1))[:size]
 
 
-def test_long_prompt_looks_at_head_and_tail_only():
-    fence = "\n```python\nx = 1\n```\n"
-    middle = _filler(50_000) + fence + _filler(50_000)
-    assert classify([user(middle)]).category == "general"
-    assert classify([user(_filler(100_000) + fence)]).category == "code"
-    assert classify([user(fence + _filler(100_000))]).category == "code"
-    assert len(_filler(100_000)) > 10 * MAX_CHARS
+def test_a_100kb_prompt_is_read_at_its_ends():
+    question = "\nWrite a python function that returns the n-th Fibonacci number.\n"
+    assert category(_filler(100_000) + question) == "code"
+    assert category(question + _filler(100_000)) == "code"
+    assert category(_filler(50_000) + question + _filler(50_000)) != "code"
+    assert 100_000 > 50 * MAX_CHARS
 
 
-def _time(text: str, repeat: int = 5) -> float:
+def _best_time(text: str, repeat: int = 7) -> float:
     messages = [user(text)]
+    classify(messages)
     best = float("inf")
     for _ in range(repeat):
         start = time.perf_counter()
@@ -166,43 +133,31 @@ def _time(text: str, repeat: int = 5) -> float:
 
 
 def test_cost_is_bounded_for_huge_prompts():
-    small, large = _time(_filler(8_000)), _time(_filler(100_000))
-    # 12x the text; a linear scan would take ~12x as long. Bounded work stays close to the 8 KB time.
-    assert large < 4 * small + 0.005
+    small, huge = _best_time(_filler(8_000)), _best_time(_filler(1_000_000))
+    # 125x the text; bounded work stays near the 8 KB time (slack for a noisy shared machine).
+    assert huge < 3 * small + 0.002
 
 
-@pytest.mark.parametrize(
-    "text,signal",
-    [
-        ("```\nx\n```", "code fence"),
-        ("Write a python function that adds two numbers", "write-a-function"),
-        (r"Compute \frac{1}{2} + \frac{1}{3}", "LaTeX"),
-        ("Exactly one of them tells the truth", "logic-puzzle"),
-    ],
-)
-def test_reasons_mention_the_signal(text, signal):
-    result = classify([user(text)])
-    assert result.reasons
+def test_confidence_and_reasons():
+    result = classify([user("Write a python function:\n```python\ndef f(x):\n    return x\n```")])
+    assert result.category == "code" and 0.0 < result.confidence <= 1.0
+    assert any(reason.startswith("signal ") for reason in result.reasons)
     assert all(reason for reason in result.reasons)
-    assert any(signal in reason for reason in result.reasons)
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["", "hello", "```\nx\n```", "Solve 2x + 3 = 11", "Who tells the truth?", "What is the capital of France?"],
-)
-def test_confidence_in_unit_interval(text):
-    assert 0.0 < classify([user(text)]).confidence <= 1.0
-
-
-def test_stronger_signal_means_higher_confidence():
-    weak = classify([user("explain this python code please")])
-    strong = classify([user("Write a python function:\n```python\ndef f(x):\n    return x\n```")])
-    assert weak.category == strong.category == "code"
-    assert strong.confidence > weak.confidence
 
 
 def test_deterministic():
-    messages = [*CODING_CONVERSATION, user("Solve 2x + 3 = 11 and write a python function for it")]
-    results = {classify(messages) for _ in range(20)}
-    assert len(results) == 1
+    messages = [*CODING, user("Solve 2x + 3 = 11 and write a python function for it")]
+    assert len({classify(messages) for _ in range(20)}) == 1
+
+
+def test_the_classifier_imports_neither_torch_nor_transformers():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from router.classifier import classify; from deployments.types import Message, TextPart; "
+        "classify([Message('user', (TextPart('hi'),))]); "
+        "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
