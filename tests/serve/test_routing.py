@@ -95,3 +95,34 @@ def test_health_and_readiness(http):
     ready = http.get("/readyz")
     assert ready.status_code == 200
     assert set(ready.json()["models"].values()) == {"ready"}
+
+
+@pytest.mark.parametrize(
+    "conversation",
+    [
+        ["Write a Python function that parses a CSV line.", "now do it in Rust"],
+        ["Ratkaise yhtälö 5x + 3 = 28."],
+        ["hmm"],  # no known words: the prior decides
+    ],
+)
+def test_auto_reaches_the_deployment_the_classifier_chose_with_its_reasons(client, conversation):
+    from deployments.types import Message, TextPart
+    from router.classifier import classify, with_fallback
+    from serve_app.builder import CONFIG_DIR, serve_config_args
+    from serve_app.config import AppConfig
+
+    config = AppConfig.model_validate(serve_config_args(CONFIG_DIR / "demo.yaml"))
+    messages = [{"role": "user", "content": text} for text in conversation]
+    expected = with_fallback(
+        classify([Message("user", (TextPart(text),)) for text in conversation],
+                 context_turns=config.router.classify_context_turns),
+        config.router.min_confidence,
+        config.router.fallback_category,
+    )
+    raw = client.chat.completions.with_raw_response.create(model="auto", messages=messages, max_tokens=2)
+    _, route = _route_of(raw)
+    model = config.routes[expected.category].model
+    assert route["category"] == expected.category and route["model"] == model
+    assert route["replica"].startswith(f"{model}#")
+    assert route["reasons"] == list(expected.reasons) and route["reasons"]
+    assert route["confidence"] == pytest.approx(expected.confidence)
