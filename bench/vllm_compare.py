@@ -30,6 +30,7 @@ from pathlib import Path
 import httpx
 import yaml
 
+from deployments.vllm_engine import unavailable_reason
 from serve_app.launch import ServeRun, free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -98,11 +99,11 @@ def main() -> None:
 
 def require_gpu_and_vllm() -> None:
     """Stop with a clear message where this benchmark cannot run."""
-    try:
-        import vllm  # noqa: F401
-        from vllm.platforms import current_platform
-    except ImportError:
-        sys.exit("vllm is not installed: pip install -e '.[vllm]' on a machine with a GPU")
+    reason = unavailable_reason()
+    if reason is not None:
+        sys.exit(f"{reason}; this benchmark needs vllm on a machine with a GPU")
+    from vllm.platforms import current_platform
+
     if current_platform.device_type != "cuda":
         sys.exit(f"no CUDA GPU for vLLM here (platform: {current_platform.device_type or 'none'}); "
                  "this benchmark compares GPU serving")
