@@ -27,7 +27,7 @@ from deployments.engine import Engine, EngineDelta
 from deployments.errors import EngineError, InvalidRequestError
 from deployments.hf.adapters import AdapterGate, activate_adapter, load_adapters
 from deployments.hf.processor import load_vl_processor
-from deployments.hf.sampling import SeededSampler
+from deployments.hf.sampling import GREEDY_BELOW_TEMPERATURE, SeededSampler
 from deployments.hf.streaming import StopWhenFinished, StreamEnd, TokenStreamer
 from deployments.hf.tiny import ensure_tiny_checkpoint
 from deployments.images import load_images
@@ -167,7 +167,7 @@ class TransformersEngine(Engine):
     ) -> None:
         sampling = request.sampling
         processors = LogitsProcessorList()
-        if sampling.temperature > 0:
+        if sampling.temperature >= GREEDY_BELOW_TEMPERATURE:
             processors.append(
                 SeededSampler(
                     temperature=sampling.temperature,

@@ -10,10 +10,15 @@ import torch
 from transformers import LogitsProcessor
 
 
+# Temperatures below this decode greedily, as vLLM treats them: dividing the logits by a smaller
+# one overflows to inf, and the softmax of infinities is NaN, which no sampler can draw from.
+GREEDY_BELOW_TEMPERATURE = 1e-5
+
+
 class SeededSampler(LogitsProcessor):
     def __init__(self, *, temperature: float, top_p: float, seed: int | None, device: torch.device) -> None:
-        if temperature <= 0:
-            raise ValueError("SeededSampler needs temperature > 0; use greedy decoding for 0")
+        if temperature < GREEDY_BELOW_TEMPERATURE:
+            raise ValueError(f"SeededSampler needs temperature >= {GREEDY_BELOW_TEMPERATURE}; decode greedily below")
         self._temperature = temperature
         self._top_p = top_p
         self._generator = torch.Generator(device=device)

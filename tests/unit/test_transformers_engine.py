@@ -81,6 +81,12 @@ def test_greedy_decoding_is_deterministic(qwen2):
     assert first == second
 
 
+@pytest.mark.parametrize("temperature", [1e-300, 5e-324, 1e-6])
+def test_vanishing_temperature_decodes_greedily_instead_of_failing(qwen2, temperature):
+    greedy = _text(asyncio.run(_collect(qwen2, _request(max_tokens=12, temperature=0))))
+    assert _text(asyncio.run(_collect(qwen2, _request(max_tokens=12, temperature=temperature)))) == greedy
+
+
 def test_seed_makes_sampling_reproducible_even_when_requests_run_concurrently(qwen2):
     async def three():
         return await asyncio.gather(
