@@ -22,12 +22,13 @@ def add_commands(commands: Any) -> None:
     evaluate.set_defaults(run=_eval_router)
 
     train = commands.add_parser("train-router", help="train the classifier's model and record its dev metrics")
-    train.add_argument("--train", type=Path, help="labelled training requests (default: the packaged copy)")
+    train.add_argument("--train", type=Path, nargs="+",
+                       help="labelled training requests, one or more files (default: the packaged train and authored sets)")
     train.add_argument("--dev", type=Path, help="labelled dev requests, for the recorded metrics (default: packaged)")
     train.add_argument("--output", type=Path, help="the artefact to write (default: the shipped model.npz)")
     train.add_argument("--metrics", type=Path, help="where the dev metrics go (default: model_metrics.json)")
     train.add_argument("--cross-validate", action="store_true",
-                       help="only print the grouped cross-validation of the candidate settings on --train")
+                       help="only print the grouped cross-validation of the candidate settings on the training files")
     train.set_defaults(run=_train_router)
 
 
@@ -78,14 +79,14 @@ def _eval_router(args: argparse.Namespace) -> int:
 
 def _train_router(args: argparse.Namespace) -> int:
     from router.classifier.model import ARTEFACT
-    from router.classifier.train import DATA, METRICS, train_router
+    from router.classifier.train import DATA, METRICS, TRAINING, train_router
 
     if args.cross_validate:
         from router.classifier.crossval import run
 
-        run(args.train or DATA / "train.jsonl")
+        run(args.train or TRAINING)
         return 0
     train_router(
-        args.train or DATA / "train.jsonl", args.dev or DATA / "dev.jsonl", args.output or ARTEFACT, args.metrics or METRICS
+        args.train or TRAINING, args.dev or DATA / "dev.jsonl", args.output or ARTEFACT, args.metrics or METRICS
     )
     return 0

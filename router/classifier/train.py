@@ -2,9 +2,11 @@
 
 One command, no randomness beyond a fixed seed for the held-out split, so a rerun writes the same
 artefact. The settings (L2 strength, the weight of signals-only copies, the label prior shift) were
-chosen by grouped cross-validation on the training file alone (`crossval.py`,
+chosen by grouped cross-validation on the training files alone (`crossval.py`,
 `train-router --cross-validate`); the dev file is only read at the end, to record the metrics
-the shipped artefact must reproduce (`model_metrics.json`). The training file is split per label
+the shipped artefact must reproduce (`model_metrics.json`). The training files are the benchmark
+copies (`train.jsonl`) and the chat-style requests written for this project (`authored.jsonl`),
+which teach the phrasing of real traffic that benchmarks lack. Together they are split per label
 into a fit part and a held-out part (15%) that calibrates the confidence (a temperature).
 Image requests are not trained on: an image part decides vision before the model is asked.
 """
@@ -13,7 +15,7 @@ import hashlib
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -27,12 +29,19 @@ from serve_app.config import Category, RouterConfig
 
 DATA = Path(__file__).with_name("data")
 METRICS = Path(__file__).with_name("model_metrics.json")
+# Chat-style requests written apart from the authored training set: recorded next to dev because
+# dev shares its benchmark sources with the training file and real traffic does not.
+NATURAL = Path(__file__).resolve().parents[2] / "tests" / "data" / "routing_natural.jsonl"
+TRAINING = (DATA / "train.jsonl", DATA / "authored.jsonl")
 LABELS: tuple[Category, ...] = ("math", "code", "reasoning", "general")
 SEED = 20240613
 HELDOUT_FRACTION = 0.15
 MIN_DOCUMENT_FREQUENCY = 2
 L2 = 1e-5
 SIGNALS_ONLY_WEIGHT = 1.0
+# Row weight of the authored chat-style requests: a few hundred next to thousands of benchmark items.
+AUTHORED = "authored/"
+AUTHORED_WEIGHT = 3.0
 # Log-odds added to the biases after fitting: class balancing over-corrects for the small labels
 # (chosen by `crossval.best_prior_shift`, its gain checked by a nested choice).
 PRIOR_SHIFT: dict[Category, float] = {"math": 1.0, "code": 0.75, "reasoning": 0.0, "general": 0.0}
@@ -41,28 +50,29 @@ LEARNING_RATE = 0.05
 
 
 def train_router(
-    train_path: Path = DATA / "train.jsonl",
+    train_paths: Sequence[Path] = TRAINING,
     dev_path: Path = DATA / "dev.jsonl",
     artefact: Path = ARTEFACT,
     metrics_path: Path = METRICS,
     log: Callable[[str], None] = print,
+    natural_path: Path = NATURAL,
 ) -> dict[str, Any]:
     """Train, calibrate, save the artefact, and record its dev-set metrics; returns those metrics."""
-    records = training_records(train_path)
+    records = training_records(train_paths)
     fit_part, heldout = split(records)
     fit_feats, heldout_feats = featurise(fit_part), featurise(heldout)
     names = vocabulary(fit_feats)
     log(f"{len(fit_part)} fit, {len(heldout)} held out, {len(names)} features")
-    weights, bias = fit_model(fit_feats, labels(fit_part), names)
+    weights, bias = fit_model(fit_feats, labels(fit_part), names, authored=authored(fit_part))
     bias = bias + np.array([PRIOR_SHIFT[label] for label in LABELS])
     logits = rows(heldout_feats, {name: i for i, name in enumerate(names)}).logits(weights, bias)
     y_heldout = labels(heldout)
     temperature = fit_temperature(logits, y_heldout)
 
     model = LinearModel(LABELS, tuple(names), weights.astype(np.float32), bias.astype(np.float32), temperature, {
-        "l2": L2, "signals_only_weight": SIGNALS_ONLY_WEIGHT, "lexical_norm": LEXICAL_NORM,
+        "l2": L2, "signals_only_weight": SIGNALS_ONLY_WEIGHT, "authored_weight": AUTHORED_WEIGHT, "lexical_norm": LEXICAL_NORM,
         "prior_shift": PRIOR_SHIFT, "steps": STEPS, "learning_rate": LEARNING_RATE, "seed": SEED,
-        "train_sha256": _sha256(train_path), "n_fit": len(fit_part), "n_heldout": len(heldout),
+        "train_sha256": {path.name: _sha256(path) for path in train_paths}, "n_fit": len(fit_part), "n_heldout": len(heldout),
     })
     model.save(artefact)
     shipped = LinearModel.load(artefact)
@@ -70,11 +80,16 @@ def train_router(
     dev = read_records(dev_path)
     dev_metrics = evaluate(dev, shipped.classify, min_confidence=defaults.min_confidence, fallback=defaults.fallback_category)
     del dev_metrics["latency_ms"]  # timing is the machine's, not the artefact's
+    natural = evaluate(read_records(natural_path), shipped.classify, min_confidence=defaults.min_confidence,
+                       fallback=defaults.fallback_category)
+    del natural["latency_ms"]
     text_dev = [r for r in dev if not has_image(r.messages) and r.label in LABELS]
     dev_probs = np.stack([shipped.probabilities(f)[0] for f in featurise(text_dev)])
     recorded = {
         "dev": dev_metrics,
         "dev_sha256": _sha256(dev_path),
+        "natural": natural,
+        "natural_sha256": _sha256(natural_path),
         "min_confidence": defaults.min_confidence,
         "fallback_category": defaults.fallback_category,
         "heldout_macro_f1": macro_f1(y_heldout, logits.argmax(axis=1)),
@@ -88,18 +103,24 @@ def train_router(
     }
     metrics_path.write_text(json.dumps(recorded, indent=2, ensure_ascii=False) + "\n")
     log(f"dev: accuracy {dev_metrics['accuracy']:.4f}, macro-F1 {dev_metrics['macro_f1']:.4f}; "
+        f"natural: accuracy {natural['accuracy']:.4f}; "
         f"temperature {temperature:.3f}; wrote {artefact} and {metrics_path}")
     return recorded
 
 
-def training_records(path: Path) -> list[Record]:
-    """The text requests of a labelled file (image requests are settled before the model)."""
-    return [r for r in read_records(path) if not has_image(r.messages) and r.label in LABELS]
+def training_records(paths: Iterable[Path]) -> list[Record]:
+    """The text requests of labelled files (image requests are settled before the model)."""
+    return [r for path in paths for r in read_records(path) if not has_image(r.messages) and r.label in LABELS]
+
+
+def authored(records: Sequence[Record]) -> np.ndarray:
+    """Which records were written for this project (weighted by `authored_weight` in the fit)."""
+    return np.array([r.source.startswith(AUTHORED) for r in records], dtype=bool)
 
 
 def fit_model(
-    feats: Sequence[dict[str, float]], y: np.ndarray, names: Sequence[str], *,
-    l2: float = L2, signals_only_weight: float = SIGNALS_ONLY_WEIGHT,
+    feats: Sequence[dict[str, float]], y: np.ndarray, names: Sequence[str], *, authored: np.ndarray,
+    l2: float = L2, signals_only_weight: float = SIGNALS_ONLY_WEIGHT, authored_weight: float = AUTHORED_WEIGHT,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Weights and biases over `names`, from the requests and their signals-only copies.
 
@@ -108,7 +129,8 @@ def fit_model(
     """
     index = {name: i for i, name in enumerate(names)}
     x = rows(list(feats) + [signals_only(f) for f in feats], index)
-    row_weight = np.concatenate([np.ones(len(feats)), np.full(len(feats), signals_only_weight)])
+    base = np.where(authored, authored_weight, 1.0)
+    row_weight = np.concatenate([base, base * signals_only_weight])
     return fit(x, np.concatenate([y, y]), len(LABELS), l2=l2, steps=STEPS, learning_rate=LEARNING_RATE,
                row_weight=row_weight)
 
