@@ -166,23 +166,25 @@ class TransformersEngine(Engine):
         self, inputs: dict[str, Any], request: GenerationRequest, streamer: TokenStreamer, max_new_tokens: int
     ) -> None:
         sampling = request.sampling
-        processors = LogitsProcessorList()
-        if sampling.temperature >= GREEDY_BELOW_TEMPERATURE:
-            processors.append(
-                SeededSampler(
-                    temperature=sampling.temperature,
-                    top_p=sampling.top_p,
-                    seed=sampling.seed,
-                    device=self._device,
-                )
-            )
-        config = GenerationConfig(
-            max_new_tokens=max_new_tokens,
-            do_sample=False,
-            eos_token_id=self._eos_token_ids,
-            pad_token_id=self._tokenizer.pad_token_id,
-        )
+        # Everything in the try: a failure on this thread must reach the awaiting request, or
+        # the request would wait forever.
         try:
+            processors = LogitsProcessorList()
+            if sampling.temperature >= GREEDY_BELOW_TEMPERATURE:
+                processors.append(
+                    SeededSampler(
+                        temperature=sampling.temperature,
+                        top_p=sampling.top_p,
+                        seed=sampling.seed,
+                        device=self._device,
+                    )
+                )
+            config = GenerationConfig(
+                max_new_tokens=max_new_tokens,
+                do_sample=False,
+                eos_token_id=self._eos_token_ids,
+                pad_token_id=self._tokenizer.pad_token_id,
+            )
             with torch.inference_mode():
                 self._model.generate(
                     **inputs,

@@ -69,7 +69,7 @@ class ChatCompletionRequest(_Lenient):
     top_p: float | None = Field(None, gt=0.0, le=1.0)
     n: int = Field(1, description="Only 1 is supported.")
     stop: str | list[str] | None = None
-    seed: int | None = None
+    seed: int | None = Field(None, ge=-(2**63), lt=2**64, description="A 64-bit integer, as generators take it.")
     chat_template_kwargs: dict[str, JSONValue] | None = Field(
         None, description="Passed to the chat template, e.g. {enable_thinking: false} for Qwen3."
     )

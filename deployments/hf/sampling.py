@@ -37,8 +37,11 @@ class SeededSampler(LogitsProcessor):
 
 
 def _nucleus(probs: torch.Tensor, top_p: float) -> torch.Tensor:
-    """Keep the smallest set of most likely tokens whose probability reaches `top_p`."""
+    """Keep the smallest set of most likely tokens whose probability reaches `top_p`; the most
+    likely token always stays, however small `top_p` is (rounding must not empty the set)."""
     sorted_probs, order = torch.sort(probs, descending=True, dim=-1)
     mass_before = torch.cumsum(sorted_probs, dim=-1) - sorted_probs
-    sorted_probs = sorted_probs.masked_fill(mass_before >= top_p, 0.0)
+    outside = mass_before >= top_p
+    outside[..., 0] = False
+    sorted_probs = sorted_probs.masked_fill(outside, 0.0)
     return torch.zeros_like(probs).scatter_(-1, order, sorted_probs)

@@ -194,3 +194,14 @@ def test_include_usage(stream_options, expected):
 
 def test_chat_template_kwargs_kept():
     assert parse(chat_template_kwargs={"enable_thinking": False}).chat_template_kwargs == {"enable_thinking": False}
+
+
+@pytest.mark.parametrize("seed", [2**64, -(2**63) - 1])
+def test_seed_outside_64_bits_is_rejected(seed):
+    with pytest.raises(ValidationError, match="seed"):
+        parse(seed=seed)
+
+
+@pytest.mark.parametrize("seed", [2**64 - 1, -(2**63), 0])
+def test_seed_inside_64_bits_is_accepted(seed):
+    assert parse(seed=seed).seed == seed

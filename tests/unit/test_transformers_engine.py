@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from deployments.errors import ContextLengthExceededError, InvalidRequestError
+from deployments.errors import ContextLengthExceededError, EngineError, InvalidRequestError
 from deployments.types import GenerationRequest, ImagePart, Message, SamplingParams, TextPart
 from serve_app.config import ImageConfig, ModelConfig, TransformersEngineConfig
 
@@ -85,6 +85,19 @@ def test_greedy_decoding_is_deterministic(qwen2):
 def test_vanishing_temperature_decodes_greedily_instead_of_failing(qwen2, temperature):
     greedy = _text(asyncio.run(_collect(qwen2, _request(max_tokens=12, temperature=0))))
     assert _text(asyncio.run(_collect(qwen2, _request(max_tokens=12, temperature=temperature)))) == greedy
+
+
+@pytest.mark.parametrize("top_p", [5e-324, 1e-300])
+def test_vanishing_top_p_keeps_the_most_likely_token(qwen2, top_p):
+    deltas = asyncio.run(_collect(qwen2, _request(max_tokens=6, temperature=1.0, top_p=top_p, seed=1)))
+    assert deltas[-1].usage.completion_tokens >= 1
+
+
+def test_a_failure_before_generation_starts_reaches_the_request_instead_of_hanging(qwen2):
+    # A seed torch cannot take fails in the generation thread's set-up.
+    request = _request(max_tokens=4, temperature=1.0, seed=2**64)
+    with pytest.raises(EngineError):
+        asyncio.run(asyncio.wait_for(_collect(qwen2, request), timeout=30))
 
 
 def test_seed_makes_sampling_reproducible_even_when_requests_run_concurrently(qwen2):
