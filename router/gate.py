@@ -8,6 +8,7 @@ JSON. The matched key's identity is left in the request state (`request.state.ap
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, MutableMapping
 
+from ray.exceptions import TaskCancelledError
 from starlette.responses import JSONResponse
 
 from deployments.errors import QwenRouterError
@@ -94,6 +95,11 @@ def _replay(first: Message, receive: Receive) -> Receive:
     pending = [first]
 
     async def replayed() -> Message:
-        return pending.pop() if pending else await receive()
+        if pending:
+            return pending.pop()
+        try:
+            return await receive()
+        except TaskCancelledError:  # Serve cancels the request when its client goes away
+            return {"type": "http.disconnect"}
 
     return replayed

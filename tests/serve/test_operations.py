@@ -154,14 +154,19 @@ def test_autoscaling_and_routing_policy_change_in_place(ops, http, dashboard_por
 
 def test_spill_over_sends_requests_past_the_mark_to_the_fallback(ops, http):
     ops(router_user_config={"router": {"spill_over_per_replica": 1}})
-    wait_until(lambda: chat(http, MATH).json()["route"]["model"] == "primary", what="policy applied")
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        busy = pool.submit(chat, http, {**LONG, "model": "primary", "max_tokens": 800})
-        time.sleep(1.0)  # the long request now occupies primary
-        response = chat(http, MATH)
-        assert busy.result().status_code == 200
+
+    def math_request_while_primary_is_busy():
+        # Until the new policy is in place the math request waits for primary and gets it.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            busy = pool.submit(chat, http, {**LONG, "model": "primary", "max_tokens": 1900})
+            time.sleep(1.0)  # the long request now occupies primary (a few seconds)
+            response = chat(http, MATH)
+            assert busy.result().status_code == 200
+        return response.json()["route"]["model"] == "backup" and response
+
+    response = wait_until(math_request_while_primary_is_busy, timeout_s=120, what="a request spilled over")
     route = response.json()["route"]
-    assert (route["model"], route["fallback_from"], route["fallback_reason"]) == ("backup", "primary", "overloaded")
+    assert (route["fallback_from"], route["fallback_reason"]) == ("primary", "overloaded")
     assert response.headers["x-route-fallback-reason"] == "overloaded"
     ops(router_user_config={})
 

@@ -1,5 +1,7 @@
 """The ASGI gate: 401 before the body is read, 413 before it is parsed, the body replayed intact."""
 
+import asyncio
+
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -8,7 +10,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from router.auth import ApiKeys, hash_key
-from router.gate import Gate, GateSettings
+from router.gate import Gate, GateSettings, _replay
 from serve_app.config import AuthConfig
 
 KEY = "sk-gate-test"
@@ -84,3 +86,17 @@ def test_body_at_the_limit_is_replayed_intact():
         yield b"y" * (LIMIT - 1000)
 
     assert client(OPEN).post("/v1/echo", content=chunks()).json()["size"] == LIMIT
+
+
+def test_a_client_gone_mid_stream_reaches_the_app_as_a_disconnect():
+    from ray.exceptions import TaskCancelledError
+
+    async def cancelled_receive():
+        raise TaskCancelledError()
+
+    async def scenario():
+        receive = _replay({"type": "http.request", "body": b"{}", "more_body": False}, cancelled_receive)
+        return [await receive(), await receive()]
+
+    first, then = asyncio.run(scenario())
+    assert first["type"] == "http.request" and then == {"type": "http.disconnect"}
