@@ -21,11 +21,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import httpx
 import pytest
 import ray
+
+from cluster_ops import wait_until
 
 SOAK = os.environ.get("QWEN_ROUTER_SOAK") == "1"
 ROUNDS = 4 if SOAK else 1  # each round: one kill while requests queue, one kill mid-stream
@@ -230,17 +232,6 @@ def kill(replica: str) -> None:
     ray.kill(ray.get_actor(f"SERVE_REPLICA::{APP}#{replica}", namespace="serve"), no_restart=True)
 
 
-def wait_for(condition: Callable[[], Any], timeout_s: float, what: str, poll_s: float = 0.1) -> Any:
-    """Polls until `condition()` is truthy; a deadline, not a fixed sleep."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(poll_s)
-    raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
-
-
 def kill_while_queued(load: Load, dashboard_port: int) -> Fault:
     """Kills the math replicas while one generates a stream and other math streams still wait
     for their first chunk (queued for a generation slot). Every replica, should the autoscaler
@@ -255,7 +246,7 @@ def kill_while_queued(load: Load, dashboard_port: int) -> Fault:
         running = [o for o in streams if o.model == MATH and o.replica]
         return (running[0].replica, waiting) if waiting and running else None
 
-    _, waiting = wait_for(target, 60, "math requests queued behind a running stream")
+    _, waiting = wait_until(target, 60, "math requests queued behind a running stream")
     return inject(load, "queued", replica_names(dashboard_port, MATH), waiting)
 
 
@@ -270,7 +261,7 @@ def kill_mid_stream(load: Load, dashboard_port: int) -> Fault:
         ]
         return streams[0].replica if streams else None
 
-    replica = wait_for(target, 60, "a coder stream under way")
+    replica = wait_until(target, 60, "a coder stream under way")
     waiting = [o for o in load.in_flight() if o.kind == "coder" and o.stream and o.answered_s is None]
     return inject(load, "mid-stream", {replica}, waiting)
 
@@ -295,8 +286,8 @@ def await_recovery(load: Load, http: httpx.Client, fault: Fault) -> None:
             for o in load.done()
         )
 
-    wait_for(answered_by_new_replica, RECOVERY_S, f"a new {deployment} replica to answer", poll_s=0.5)
-    wait_for(lambda: http.get("/readyz", timeout=30).status_code == 200, RECOVERY_S, "/readyz", poll_s=0.5)
+    wait_until(answered_by_new_replica, RECOVERY_S, f"a new {deployment} replica to answer", poll_s=0.5)
+    wait_until(lambda: http.get("/readyz", timeout=30).status_code == 200, RECOVERY_S, "/readyz", poll_s=0.5)
     fault.recovered_s = time.monotonic() - fault.killed_s
 
 
@@ -374,7 +365,7 @@ def test_a_client_leaving_mid_generation_frees_the_replicas_slot(http, dashboard
     def active() -> int:
         return handle.active_generations.remote().result(timeout_s=30)
 
-    wait_for(lambda: active() == 0, 60, "an idle coder replica")
+    wait_until(lambda: active() == 0, 60, "an idle coder replica")
     long = {**CODER_EXPLICIT, "max_tokens": 1900}
     began = time.monotonic()
     full = http.post("/v1/chat/completions", json=long)
@@ -382,11 +373,28 @@ def test_a_client_leaving_mid_generation_frees_the_replicas_slot(http, dashboard
     # Greedy decoding is deterministic: the requests below would also run to max_tokens.
     assert full.json()["choices"][0]["finish_reason"] == "length"
 
+    # Asked from another thread while the stream is open: the replica answers between steps of
+    # a generation that holds its event loop busy, so one call may come back only at the end.
+    seen: list[int] = []
+    streaming = threading.Event()
+
+    def watch() -> None:
+        while streaming.is_set():
+            seen.append(active())
+
     with http.stream("POST", "/v1/chat/completions", json={**long, "stream": True}) as response:
-        next(line for line in response.iter_lines() if line.startswith("data: "))
-        during_stream = active()
+        lines = response.iter_lines()
+        next(line for line in lines if line.startswith("data: "))
+        streaming.set()
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        next(line for line in lines if line.startswith("data: "))
+        wait_until(lambda: seen, full_s / 2, "the replica's count during the stream", poll_s=0.01)
+        streaming.clear()
+    watcher.join(timeout=30)
+    during_stream = seen[0]
     left = time.monotonic()  # leaving the block closed the connection mid-stream
-    wait_for(lambda: active() == 0, full_s, "the stream's generation to stop")
+    wait_until(lambda: active() == 0, full_s, "the stream's generation to stop")
     stream_freed_s = time.monotonic() - left
 
     def give_up_early() -> None:
@@ -395,10 +403,10 @@ def test_a_client_leaving_mid_generation_frees_the_replicas_slot(http, dashboard
 
     caller = threading.Thread(target=give_up_early)
     caller.start()
-    wait_for(lambda: active() == 1, full_s / 4, "the JSON request's generation to start", poll_s=0.02)
+    wait_until(lambda: active() == 1, full_s / 4, "the JSON request's generation to start", poll_s=0.02)
     caller.join(timeout=60)
     left = time.monotonic()
-    wait_for(lambda: active() == 0, full_s, "the JSON request's generation to stop")
+    wait_until(lambda: active() == 0, full_s, "the JSON request's generation to stop")
     json_freed_s = time.monotonic() - left
 
     DISCONNECTS.update(generation_s=round(full_s, 2), stream_freed_s=round(stream_freed_s, 2), json_freed_s=round(json_freed_s, 2))
@@ -408,7 +416,7 @@ def test_a_client_leaving_mid_generation_frees_the_replicas_slot(http, dashboard
 
 
 def test_replicas_killed_under_load_lose_no_request(request, serve_url, http, dashboard_port):
-    wait_for(lambda: http.get("/readyz").status_code == 200, RECOVERY_S, "/readyz before the run", poll_s=0.5)
+    wait_until(lambda: http.get("/readyz").status_code == 200, RECOVERY_S, "/readyz before the run", poll_s=0.5)
     load = Load(serve_url, CLIENTS)
     faults: list[Fault] = []
     started = time.monotonic()

@@ -20,6 +20,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cluster_ops import wait_until
+
 SOAK = os.environ.get("QWEN_ROUTER_SOAK") == "1"
 HOSTILE_CASES = 20_000 if SOAK else 1_200
 SCHEMA_CASES_PER_OPERATION = 2_500 if SOAK else 150
@@ -38,7 +40,7 @@ TALLY = {"hypothesis": 0, "schemathesis": 0, "5xx": 0, "hangs": 0}
 @pytest.fixture(scope="module", autouse=True)
 def report(request, http):
     """Ready before, ready after, and the counts in the test output (and, when soaking, a file)."""
-    _wait_ready(http)
+    wait_until(lambda: http.get("/readyz").status_code == 200, what="router ready", poll_s=0.5)
     started = time.monotonic()
     yield
     ready = http.get("/readyz").status_code
@@ -48,13 +50,6 @@ def report(request, http):
     if SOAK:
         RESULTS.write_text(json.dumps(summary, indent=2) + "\n")
     assert ready == 200
-
-
-def _wait_ready(http: httpx.Client, timeout_s: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while http.get("/readyz").status_code != 200:
-        assert time.monotonic() < deadline, "router not ready"
-        time.sleep(0.5)
 
 
 def _send(http: httpx.Client, source: str, method: str, path: str, **kwargs) -> httpx.Response:

@@ -9,7 +9,6 @@ autoscaling and routing policy in place, time requests out, spill load over and 
 import concurrent.futures
 import copy
 import json
-import os
 import subprocess
 import sys
 import time
@@ -20,7 +19,8 @@ import pytest
 import ray
 import yaml
 
-SERVE = Path(sys.executable).with_name("serve")
+from cluster_ops import serve_deploy, wait_until
+
 LONG = {"messages": [{"role": "user", "content": "Write a long story."}], "max_tokens": 1500, "temperature": 0}
 MATH = {"model": "auto", "messages": [{"role": "user", "content": "Solve 3x + 5 = 20 for x."}], "max_tokens": 4}
 TEXT_ROUTE = {"model": "primary", "fallbacks": ["backup"], "defaults": {"max_tokens": 8}}
@@ -58,17 +58,13 @@ def ops_config(cache_dir: str, *, primary: dict = PRIMARY, router_user_config: d
     return {"applications": [application]}
 
 
-def serve_deploy(document: dict, dashboard_port: int, tmp_path: Path) -> None:
-    path = tmp_path / f"ops-{time.monotonic_ns()}.yaml"
+def checked_deploy(document: dict, dashboard_port: int, workdir: Path) -> None:
+    """`qwen-router config check`, then `serve deploy`, as an operator would."""
+    path = workdir / f"ops-{time.monotonic_ns()}.yaml"
     path.write_text(yaml.safe_dump(document))
     check = subprocess.run([sys.executable, "-m", "serve_app.cli", "config", "check", str(path)], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
-    deployed = subprocess.run(
-        [str(SERVE), "deploy", str(path), "--address", f"http://127.0.0.1:{dashboard_port}"],
-        capture_output=True, text=True, env=env, timeout=120,
-    )
-    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    serve_deploy(document, dashboard_port, path)
 
 
 def replica_actors(dashboard_port: int) -> set[str]:
@@ -83,22 +79,12 @@ def chat(http: httpx.Client, body: dict) -> httpx.Response:
     return http.post("/ops/v1/chat/completions", json=body)
 
 
-def wait_until(condition, timeout_s: float = 120.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.fixture(scope="module")
 def ops(serve_url, dashboard_port, cache_dir, tmp_path_factory, http):
     workdir = tmp_path_factory.mktemp("ops")
-    serve_deploy(ops_config(cache_dir), dashboard_port, workdir)
-    wait_until(lambda: http.get("/ops/readyz").status_code == 200, what="/ops/readyz")
-    deploy = lambda **changes: serve_deploy(ops_config(cache_dir, **changes), dashboard_port, workdir)  # noqa: E731
+    checked_deploy(ops_config(cache_dir), dashboard_port, workdir)
+    wait_until(lambda: http.get("/ops/readyz").status_code == 200, poll_s=0.5, what="/ops/readyz")
+    deploy = lambda **changes: checked_deploy(ops_config(cache_dir, **changes), dashboard_port, workdir)  # noqa: E731
     yield deploy
     from ray import serve
 
@@ -124,7 +110,7 @@ def test_overload_beyond_max_queued_requests_is_an_immediate_503(ops, http):
 def test_timeout_is_504_for_json_and_an_error_event_for_streams(ops, http):
     ops(router_user_config={"router": {"request_timeout_s": 0.5}})
     body = {**LONG, "model": "primary"}
-    response = wait_until(lambda: (r := chat(http, body)).status_code == 504 and r, what="a 504")
+    response = wait_until(lambda: (r := chat(http, body)).status_code == 504 and r, poll_s=0.5, what="a 504")
     error = response.json()["error"]
     assert (error["type"], error["code"]) == ("timeout_error", "timeout")
     with http.stream("POST", "/ops/v1/chat/completions", json={**body, "stream": True}) as stream:
@@ -133,7 +119,7 @@ def test_timeout_is_504_for_json_and_an_error_event_for_streams(ops, http):
     assert events[-1] == "data: [DONE]"
     assert json.loads(events[-2].removeprefix("data: "))["error"]["code"] == "timeout"
     ops(router_user_config={})
-    wait_until(lambda: chat(http, {**body, "max_tokens": 300}).status_code == 200, what="time-out lifted")
+    wait_until(lambda: chat(http, {**body, "max_tokens": 300}).status_code == 200, poll_s=0.5, what="time-out lifted")
 
 
 def test_autoscaling_and_routing_policy_change_in_place(ops, http, dashboard_port):
@@ -145,7 +131,7 @@ def test_autoscaling_and_routing_policy_change_in_place(ops, http, dashboard_por
     policy = {"routes": {"math": {"model": "backup", "fallbacks": ["primary"]}}}
     ops(primary=primary, router_user_config=policy)
     route = wait_until(
-        lambda: (r := chat(http, MATH).json()["route"])["model"] == "backup" and r, what="new math route"
+        lambda: (r := chat(http, MATH).json()["route"])["model"] == "backup" and r, poll_s=0.5, what="new math route"
     )
     assert route["category"] == "math" and route["fallback_from"] is None
     assert replica_actors(dashboard_port) == before  # nothing restarted
@@ -164,7 +150,7 @@ def test_spill_over_sends_requests_past_the_mark_to_the_fallback(ops, http):
             assert busy.result().status_code == 200
         return response.json()["route"]["model"] == "backup" and response
 
-    response = wait_until(math_request_while_primary_is_busy, timeout_s=120, what="a request spilled over")
+    response = wait_until(math_request_while_primary_is_busy, timeout_s=120, poll_s=0.5, what="a request spilled over")
     route = response.json()["route"]
     assert (route["fallback_from"], route["fallback_reason"]) == ("primary", "overloaded")
     assert response.headers["x-route-fallback-reason"] == "overloaded"
@@ -180,4 +166,4 @@ def test_killed_specialist_replica_sends_requests_to_the_fallback(ops, http, das
     fell_back = [r for r in routes if r["model"] == "backup"]
     assert fell_back, routes  # the dead replica was not waited for
     assert all(r["fallback_from"] == "primary" and r["fallback_reason"] for r in fell_back)
-    wait_until(lambda: chat(http, MATH).json()["route"]["model"] == "primary", what="primary replaced")
+    wait_until(lambda: chat(http, MATH).json()["route"]["model"] == "primary", poll_s=0.5, what="primary replaced")

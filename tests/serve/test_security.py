@@ -6,19 +6,15 @@ itself stays open (other tests call it without keys).
 """
 
 import base64
-import os
 import struct
-import subprocess
-import sys
 import time
 import zlib
-from pathlib import Path
 
 import httpx
 import openai
 import pytest
-import yaml
 
+from cluster_ops import serve_deploy, wait_until
 from router.auth import hash_key
 from serve_app.config import CATEGORIES
 
@@ -63,17 +59,8 @@ def secured(serve_url, cache_dir, dashboard_port, tmp_path_factory, http):
             }
         ]
     }
-    config = workdir / "secured.yaml"
-    config.write_text(yaml.safe_dump(document))
-    deployed = subprocess.run(
-        [str(Path(sys.executable).parent / "serve"), "deploy", str(config), "--address", f"http://127.0.0.1:{dashboard_port}"],
-        capture_output=True, text=True, env={**os.environ, "RAY_AUTH_MODE": "disabled"}, timeout=120,
-    )
-    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
-    deadline = time.monotonic() + 120
-    while http.get(f"{PREFIX}/readyz").status_code != 200:
-        assert time.monotonic() < deadline, "the secured application did not become ready"
-        time.sleep(0.5)
+    serve_deploy(document, dashboard_port, workdir / "secured.yaml")
+    wait_until(lambda: http.get(f"{PREFIX}/readyz").status_code == 200, what="the secured application", poll_s=0.5)
     try:
         yield f"{serve_url}{PREFIX}"
     finally:
