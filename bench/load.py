@@ -31,7 +31,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from serve_app.launch import free_port, wait_ready
+from serve_app.launch import free_port, local_serve, wait_ready
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "serve_app" / "configs" / "demo.yaml"
@@ -78,21 +78,12 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    import ray
-    from ray import serve
-
-    dashboard_port, http_port = free_port(), free_port()
-    ray.init(num_cpus=8, dashboard_host="127.0.0.1", dashboard_port=dashboard_port, configure_logging=False)
-    serve.start(http_options={"host": "127.0.0.1", "port": http_port})
-    try:
+    dashboard_port = free_port()
+    with local_serve(num_cpus=8, dashboard_host="127.0.0.1", dashboard_port=dashboard_port) as url:
         with tempfile.TemporaryDirectory(prefix="qwen-router-load-") as tmp:
             deploy(Path(tmp), dashboard_port)
-            url = f"http://127.0.0.1:{http_port}"
             wait_ready(url, timeout_s=300)
             samples, calls, phases = run(url, args)
-    finally:
-        serve.shutdown()
-        ray.shutdown()
     results = summarise(samples, calls, phases, args)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")

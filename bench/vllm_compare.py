@@ -31,7 +31,7 @@ import httpx
 import yaml
 
 from deployments.vllm_engine import unavailable_reason
-from serve_app.launch import ServeRun, free_port
+from serve_app.launch import ServeRun, free_port, wait_ready
 
 REPO = Path(__file__).resolve().parents[1]
 SERVED_NAME = "bench-model"
@@ -126,7 +126,12 @@ def measure_vllm(args: argparse.Namespace, workdir: Path) -> list[LevelResult]:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_ready(f"{url}/v1/models", process, log, args.ready_timeout_s)
+
+        def alive() -> None:
+            if process.poll() is not None:
+                raise RuntimeError(f"vllm serve exited early; see {log}")
+
+        wait_ready(url, args.ready_timeout_s, check=alive, what=f"see {log}", path="/v1/models")
         return run_levels(args, url)
     finally:
         process.send_signal(signal.SIGINT)
@@ -170,20 +175,6 @@ def router_config(args: argparse.Namespace) -> dict:
             "deployments": [{"name": SERVED_NAME, "max_ongoing_requests": 4 * max(args.concurrency)}],
         }],
     }
-
-
-def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"vllm serve exited early; see {log}")
-        try:
-            if httpx.get(url, timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    raise TimeoutError(f"vllm serve not ready within {timeout_s} s; see {log}")
 
 
 def run_levels(args: argparse.Namespace, url: str) -> list[LevelResult]:

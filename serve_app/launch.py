@@ -12,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 import httpx
 import yaml
@@ -22,6 +23,23 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextmanager
+def local_serve(**ray_init: Any) -> Iterator[str]:
+    """A local Ray cluster (`ray.init(**ray_init)`) with Serve's proxy on a free port; yields the
+    proxy's URL and shuts both down afterwards. In-process, for tests and benchmarks."""
+    import ray
+    from ray import serve
+
+    port = free_port()
+    ray.init(configure_logging=False, **ray_init)
+    try:
+        serve.start(http_options={"host": "127.0.0.1", "port": port})
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        serve.shutdown()
+        ray.shutdown()
 
 
 class ServeRun:
@@ -93,13 +111,15 @@ class ServeRun:
         wait_ready(self.url, self._ready_timeout_s, check=alive, what=f"see {self.log}")
 
 
-def wait_ready(url: str, timeout_s: float, *, check: Callable[[], None] = lambda: None, what: str = "") -> None:
-    """Poll `url`/readyz until it answers 200; `check` may raise to give up early."""
+def wait_ready(
+    url: str, timeout_s: float, *, check: Callable[[], None] = lambda: None, what: str = "", path: str = "/readyz"
+) -> None:
+    """Poll `url` + `path` until it answers 200; `check` may raise to give up early."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         check()
         try:
-            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
+            if httpx.get(f"{url}{path}", timeout=5).status_code == 200:
                 return
         except httpx.HTTPError:
             pass

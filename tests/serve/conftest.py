@@ -5,19 +5,14 @@ and five deployments must fit (see the notes on CPU accounting).
 """
 
 import os
-import socket
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
+from serve_app.launch import free_port, local_serve
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +44,6 @@ def serve_url(cache_dir: str, dashboard_port: int, metrics_port: int, spans_path
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     os.environ.setdefault("RAY_TMPDIR", str(REPO / ".ray_tmp"))
     Path(os.environ["RAY_TMPDIR"]).mkdir(exist_ok=True)
-    import ray
     from ray import serve
 
     from serve_app.builder import CONFIG_DIR, build_app, serve_config_args
@@ -57,16 +51,12 @@ def serve_url(cache_dir: str, dashboard_port: int, metrics_port: int, spans_path
     args = serve_config_args(CONFIG_DIR / "demo.yaml")
     args["cache_dir"] = cache_dir
     args["telemetry"] = {"exporter": "file", "path": str(spans_path)}
-    port = free_port()
-    ray.init(num_cpus=8, dashboard_host="127.0.0.1", dashboard_port=dashboard_port, configure_logging=False,
-             _metrics_export_port=metrics_port)
-    serve.start(http_options={"host": "127.0.0.1", "port": port})
-    serve.run(build_app(args), name="qwen-router", route_prefix="/")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        serve.shutdown()
-        ray.shutdown()
+    cluster = local_serve(
+        num_cpus=8, dashboard_host="127.0.0.1", dashboard_port=dashboard_port, _metrics_export_port=metrics_port
+    )
+    with cluster as url:
+        serve.run(build_app(args), name="qwen-router", route_prefix="/")
+        yield url
 
 
 @pytest.fixture(scope="session")

