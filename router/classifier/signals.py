@@ -1,8 +1,9 @@
 """Deterministic signals: notation and vocabulary that say code, math, a puzzle or a writing task.
 
 A signal fires on a pattern (regex over the normalised text: code syntax, LaTeX, equations,
-phrases) or on a lexicon (single words, or stems written `stem*`, looked up per token with a
-cache, so a long text costs one dict lookup per word). The rules baseline scores the signals
+phrases) or on a lexicon (single words, stems written `stem*`, looked up per token with a cache,
+so a long text costs one dict lookup per word; word pairs written `first+second`, looked up per
+pair of adjacent tokens). The rules baseline scores the signals
 directly; the learned model takes them as features next to the words, so a weight learned on
 English data carries over to the other languages the lexicons list (es, de, fi, fr, zh).
 """
@@ -23,6 +24,7 @@ class Signal:
     pattern: re.Pattern[str] | None = None
     words: frozenset[str] = field(default_factory=frozenset)
     stems: tuple[str, ...] = ()
+    pairs: frozenset[tuple[str, str]] = field(default_factory=frozenset)
 
 
 def _signal(category: Category, name: str, weight: float, cap: int = 1, pattern: str = "", lexicon: str = "") -> Signal:
@@ -33,8 +35,9 @@ def _signal(category: Category, name: str, weight: float, cap: int = 1, pattern:
         weight,
         cap,
         re.compile(pattern, re.MULTILINE) if pattern else None,
-        frozenset(e for e in entries if not e.endswith("*")),
+        frozenset(e for e in entries if not e.endswith("*") and "+" not in e),
         tuple(e[:-1] for e in entries if e.endswith("*")),
+        frozenset(tuple(e.split("+", 1)) for e in entries if "+" in e),
     )
 
 
@@ -121,18 +124,36 @@ SIGNALS: tuple[Signal, ...] = (
         "logic-puzzle cues",
         1.6,
         cap=3,
-        pattern=r"(?=[谜说撒推逻顺一谁tdspmwiafvq])(?:谜语|谜题|说真话|说谎|撒谎|推理|推断|逻辑|顺序|一定是|谁是|"
+        pattern=r"(?=[谜猜打说撒推逻顺一谁tdspmwiafvqer])(?:谜语|谜题|猜|打一|说真话|说谎|撒谎|推理|推断|逻辑|顺序|一定是|谁是|"
         r"tells? the truth\b|dice la verdad\b|sagt die wahrheit\b|puhuu? totta\b|dit la vérité\b|"
         r"must be true\b|which of the following is true\b|in what order\b|arranged? in\b|"
         r"fixed order\b|valid argument\b|step by step\b|paso a paso\b|schritt für schritt\b|"
         r"what (?:day|date) (?:is|was|will)\b|turn (?:left|right)\b|take \d+ steps?\b|"
-        r"who (?:is|was) (?:the )?\w+est\b|quién es (?:el|la) más\b|wer ist (?:der|die) \w+ste\b)",
+        r"who (?:is|was) (?:the )?\w+est\b|quién es (?:el|la) más\b|wer ist (?:der|die) \w+ste\b|"
+        r"what am i\b|qué soy\b|was bin ich\b|mikä olen\b|que suis-je\b|think it through\b|reason it out\b|"
+        r"explain your reasoning\b|does (?:it|that) follow\b)",
         lexicon="riddle riddles puzzle puzzles acertijo* adivinanza* rätsel rätsels arvoitu* énigme enigme "
         "lies lying liar liars knave knaves miente mienten mentiroso* lügt lügen lügner* valehtel* deduce "
         "deduction deduc* folgere schließe päättele päättely* logically lógica* logik* logiikka* premise "
         "premises premisa* prämisse* premissi* constraint constraints restricción restricciones bedingung* "
-        "ehdot ehto orden reihenfolge järjesty*",
+        "ehdot ehto orden reihenfolge järjesty* fallacy fallacies falacia falacias fehlschluss sophisme "
+        "syllogism syllogisms silogismo therefore valid invalid conclude conclusion",
     ),
+    _signal(
+        "reasoning",
+        "relational clues",
+        1.0,
+        cap=3,
+        pattern=r"比.{1,6}(?:高|矮|大|小|老|年轻|快|慢|重|轻)",
+        lexicon="older+than younger+than taller+than shorter+than heavier+than lighter+than faster+than slower+than "
+        "left+of right+of next+to sits+between sits+opposite sit+between father+' mother+' brother+' sister+' son+' "
+        "daughter+' uncle+' aunt+' cousin+' only+once who+owns who+sits who+lives who+drinks who+lies "
+        "mayor+que menor+que alto+que alta+que derecha+de izquierda+de älter+als jünger+als größer+als kleiner+als "
+        "links+von rechts+von grand+que petit+que âgé+que gauche+de droite+de vanhempi+kuin nuorempi+kuin "
+        "pidempi+kuin lyhyempi+kuin vasemmalla+puolella oikealla+puolella 左+边 右+边 旁+边",
+    ),
+    # Lettered options on their own lines: a multiple-choice test (general unless its words say otherwise).
+    _signal("general", "multiple-choice options", 0.5, pattern=r"^[ \t]*\(?a[.)](?=[ \t].*\n(?:.*\n)*?[ \t]*\(?b[.)][ \t])"),
     _signal(
         "general",
         "writing task",
@@ -158,6 +179,8 @@ def detect(text: str, toks: Sequence[str]) -> Iterator[tuple[Signal, int, str]]:
             lexical.setdefault(index, []).append(tok)
     for index, signal in enumerate(SIGNALS):
         found = lexical.get(index, [])[: signal.cap]
+        if signal.pairs and len(found) < signal.cap:
+            found += [" ".join(pair) for pair in zip(toks, toks[1:]) if pair in signal.pairs][: signal.cap - len(found)]
         if signal.pattern is not None and len(found) < signal.cap:
             found += [m.group(0).strip() for _, m in zip(range(signal.cap - len(found)), signal.pattern.finditer(text))]
         if found:

@@ -37,6 +37,14 @@ def fired(text: str) -> set[str]:
         ("Here is a riddle for you", "logic-puzzle cues"),
         ("Uno de ellos siempre miente", "logic-puzzle cues"),
         ("谁说谎了？", "logic-puzzle cues"),
+        ("Riddle: what am I?", "logic-puzzle cues"),
+        ("Is this a valid syllogism?", "logic-puzzle cues"),
+        ("Tom is older than Jane but younger than Max", "relational clues"),
+        ("My mother's brother's son", "relational clues"),
+        ("Anna sitzt links von Ben", "relational clues"),
+        ("小明比小红高", "relational clues"),
+        ("Which gas is inert?\nA. Oxygen\nB. Argon\nC. Chlorine", "multiple-choice options"),
+        ("Options:\n(A) red\n(B) blue", "multiple-choice options"),
         ("Write a poem about rain", "writing task"),
         ("Kirjoita runo sateesta", "writing task"),
     ],
@@ -53,6 +61,8 @@ def test_signal_fires(text, signal):
         ("Write a script for a video about jazz", "write-a-function request"),
         ("The class met at noon", "code syntax"),
         ("What is the capital of Peru?", "numbers"),
+        ("Plan A. First we eat, then we talk.", "multiple-choice options"),  # one lettered line is not a test
+        ("The sun is left on all day", "relational clues"),
     ],
 )
 def test_signal_stays_quiet(text, signal):
@@ -69,10 +79,11 @@ def test_tokens_collapse_digits_and_split_cjk():
     assert tokens(normalise("Ｘ = 12345 写代码")) == ["x", "=", "000", "写", "代", "码"]
 
 
-def test_option_labels_and_fences_are_not_features():
+def test_option_labels_and_fences_are_not_lexical_features():
+    """Lettered options are one signal (a multiple-choice test), never words: benchmarks differ in style."""
     plain = features([Turn(1.0, "Which is a prime?\n2\n4")])
     laid_out = features([Turn(1.0, "Which is a prime?\nA. 2\nB. 4")])
-    assert plain.keys() == laid_out.keys()
+    assert laid_out.keys() - plain.keys() == {"s multiple-choice options"}
     assert "w `" not in features([Turn(1.0, "```\nhello\n```")])
 
 
