@@ -42,3 +42,15 @@ def test_cross_validate_scores_every_label():
     result = cross_validate(records, featurise(records), folds(records, k=4), l2=1e-5, signals_only_weight=0.3)
     assert set(result["f1"]) == {"math", "code", "reasoning", "general"}
     assert 0.0 <= result["macro_f1"] <= 1.0
+
+
+def test_benchmark_items_and_authored_requests_are_also_scored_apart():
+    records = _records()
+    authored_code = [Record(f"authored/code-{n}", "code", "authored/code",
+                            (Message("user", (TextPart(f"How do I read {n} lines of a file in python?"),)),)) for n in range(8)]
+    result = cross_validate(records + authored_code, featurise(records + authored_code),
+                            folds(records + authored_code, k=4), l2=1e-5, signals_only_weight=0.3)
+    benchmarks_only = cross_validate(records, featurise(records), folds(records, k=4), l2=1e-5, signals_only_weight=0.3)
+    assert benchmarks_only["authored_accuracy"] == 0.0
+    assert benchmarks_only["benchmark_macro_f1"] == benchmarks_only["macro_f1"]
+    assert 0.0 < result["authored_accuracy"] <= 1.0
