@@ -13,7 +13,7 @@ from router.classifier.records import read_records
 from router.classifier.train import DATA, METRICS, NATURAL, train_router
 
 MULTILINGUAL = Path(__file__).resolve().parents[1] / "data" / "routing_multilingual.jsonl"
-NATURAL_FLOOR = 0.65  # the README's figure (0.683; the benchmark-only model scored 0.567), less a margin
+NATURAL_FLOOR = 0.72  # the README's figure (0.767; the benchmark-only model scored 0.567), less a margin
 
 
 def test_artefact_holds_plain_arrays_only():
@@ -33,7 +33,9 @@ def test_shipped_model_reproduces_the_recorded_dev_metrics():
     )
     del metrics["latency_ms"]
     assert metrics == recorded["dev"]
-    assert recorded["dev"]["macro_f1"] >= 0.94  # the README's figure, with a margin for retraining
+    # The targets: a retrained artefact that misses them does not ship.
+    assert recorded["dev"]["macro_f1"] >= 0.95
+    assert {label: f1 for label, scores in recorded["dev"]["per_label"].items() if (f1 := scores["f1"]) < 0.90} == {}
 
 
 def test_shipped_model_holds_its_floor_on_natural_chat_requests():
