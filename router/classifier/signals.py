@@ -25,9 +25,13 @@ class Signal:
     words: frozenset[str] = field(default_factory=frozenset)
     stems: tuple[str, ...] = ()
     pairs: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    before_question: bool = False  # the pattern is searched only before the text's last question mark
 
 
-def _signal(category: Category, name: str, weight: float, cap: int = 1, pattern: str = "", lexicon: str = "") -> Signal:
+def _signal(
+    category: Category, name: str, weight: float, cap: int = 1, pattern: str = "", lexicon: str = "",
+    before_question: bool = False,
+) -> Signal:
     entries = lexicon.split()
     return Signal(
         category,
@@ -38,6 +42,7 @@ def _signal(category: Category, name: str, weight: float, cap: int = 1, pattern:
         frozenset(e for e in entries if not e.endswith("*") and "+" not in e),
         tuple(e[:-1] for e in entries if e.endswith("*")),
         frozenset(tuple(e.split("+", 1)) for e in entries if "+" in e),
+        before_question,
     )
 
 
@@ -82,7 +87,7 @@ SIGNALS: tuple[Signal, ...] = (
         "LaTeX",
         2.5,
         cap=2,
-        pattern=r"(?=[\\$])(?:\\(?:frac|sqrt|int|sum|prod|cdot|times|binom|log|ln|sin|cos|tan|pi|infty|le|ge|leq|geq|neq|"
+        pattern=r"(?:\\(?:frac|sqrt|int|sum|prod|cdot|times|binom|log|ln|sin|cos|tan|pi|infty|le|ge|leq|geq|neq|"
         r"theta|alpha|angle|left|right|mathbf|overline|textit|text)\b|\\[(\[]|\$[^$\s][^$\n]{0,80}?[^$\s\\]\$(?!\d))",
     ),
     _signal(
@@ -97,7 +102,7 @@ SIGNALS: tuple[Signal, ...] = (
         "math terms",
         1.0,
         cap=4,
-        pattern=r"(?=[求方计多积导概证三面周质素平整分百hwkspe])(?:求解|方程|计算|多少|积分|导数|概率|证明|三角形|面积|周长|质数|素数|平均|整数|分数|百分之|"
+        pattern=r"(?:求解|方程|计算|多少|积分|导数|概率|证明|三角形|面积|周长|质数|素数|平均|整数|分数|百分之|"
         r"how (?:many|much)\b|wie viele?\b|kuinka (?:monta|paljon)\b|sum of\b|product of\b|expected value\b)",
         lexicon="solve resuelve resolver löse ratkaise résous resous equation equations ecuación* ecuacion* "
         "gleichung* yhtälö* yhtalo* équation* integral* integraali* derivative derivada ableitung derivaat* "
@@ -124,7 +129,7 @@ SIGNALS: tuple[Signal, ...] = (
         "logic-puzzle cues",
         1.6,
         cap=3,
-        pattern=r"(?=[谜猜打说撒推逻顺一谁tdspmwiafvqer])(?:谜语|谜题|猜|打一|说真话|说谎|撒谎|推理|推断|逻辑|顺序|一定是|谁是|"
+        pattern=r"(?:谜语|谜题|猜|打一|说真话|说谎|撒谎|推理|推断|逻辑|顺序|一定是|谁是|"
         r"tells? the truth\b|dice la verdad\b|sagt die wahrheit\b|puhuu? totta\b|dit la vérité\b|"
         r"must be true\b|which of the following is true\b|in what order\b|arranged? in\b|"
         r"fixed order\b|valid argument\b|step by step\b|paso a paso\b|schritt für schritt\b|"
@@ -151,6 +156,18 @@ SIGNALS: tuple[Signal, ...] = (
         "mayor+que menor+que alto+que alta+que derecha+de izquierda+de älter+als jünger+als größer+als kleiner+als "
         "links+von rechts+von grand+que petit+que âgé+que gauche+de droite+de vanhempi+kuin nuorempi+kuin "
         "pidempi+kuin lyhyempi+kuin vasemmalla+puolella oikealla+puolella 左+边 右+边 旁+边",
+    ),
+    # Statements before the question: a puzzle sets up facts, then asks.
+    _signal("reasoning", "stated facts", 0.3, cap=3, before_question=True,
+            pattern=r"(?:^|(?<=[.!?] )|(?<=[。！？]))[^.!?。！？\n]{6,}[.。]"),
+    # "Could a goldfish live in the Dead Sea?": yes-no questions about a possibility, answered by a chain of facts.
+    _signal(
+        "reasoning",
+        "possibility question",
+        0.5,
+        pattern=r"(?=[cwdipkvo])(?<![\w,] )(?<!\w)(?:(?:could|would|can|did|was|were) (?:a|an|any|someone|somebody|anyone|people) \w|"
+        r"is it possible (?:that|for)\b|(?:podría|pudo|puede) (?:un|una|alguien)\b|(?:könnte|hätte|kann) (?:ein|eine|jemand)\b|"
+        r"(?:voisiko|olisiko|pystyisikö)\b)|有可能|可能.{1,20}吗",
     ),
     # Lettered options on their own lines: a multiple-choice test (general unless its words say otherwise).
     _signal("general", "multiple-choice options", 0.5, pattern=r"^[ \t]*\(?a[.)](?=[ \t].*\n(?:.*\n)*?[ \t]*\(?b[.)][ \t])"),
@@ -182,7 +199,8 @@ def detect(text: str, toks: Sequence[str]) -> Iterator[tuple[Signal, int, str]]:
         if signal.pairs and len(found) < signal.cap:
             found += [" ".join(pair) for pair in zip(toks, toks[1:]) if pair in signal.pairs][: signal.cap - len(found)]
         if signal.pattern is not None and len(found) < signal.cap:
-            found += [m.group(0).strip() for _, m in zip(range(signal.cap - len(found)), signal.pattern.finditer(text))]
+            scope = text[: max(text.rfind("?"), text.rfind("？"), 0)] if signal.before_question else text
+            found += [m.group(0).strip() for _, m in zip(range(signal.cap - len(found)), signal.pattern.finditer(scope))]
         if found:
             yield signal, len(found), ", ".join(dict.fromkeys(s[:24] for s in found))
 

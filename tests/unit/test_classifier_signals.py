@@ -45,6 +45,11 @@ def fired(text: str) -> set[str]:
         ("小明比小红高", "relational clues"),
         ("Which gas is inert?\nA. Oxygen\nB. Argon\nC. Chlorine", "multiple-choice options"),
         ("Options:\n(A) red\n(B) blue", "multiple-choice options"),
+        ("Ana sits left of Ben. Ben is not last. Who sits in the middle?", "stated facts"),
+        ("小明比小红高。小红比小刚高。谁最矮？", "stated facts"),
+        ("Could a goldfish survive in the Dead Sea?", "possibility question"),
+        ("¿Pudo un romano beber café?", "possibility question"),
+        ("孔子有可能用纸写过字吗？", "possibility question"),
         ("Write a poem about rain", "writing task"),
         ("Kirjoita runo sateesta", "writing task"),
     ],
@@ -63,6 +68,10 @@ def test_signal_fires(text, signal):
         ("What is the capital of Peru?", "numbers"),
         ("Plan A. First we eat, then we talk.", "multiple-choice options"),  # one lettered line is not a test
         ("The sun is left on all day", "relational clues"),
+        ("Write a poem. Make it short and sad.", "stated facts"),  # statements, but no question after them
+        ("What is a monad? Explain it simply.", "stated facts"),  # the statement follows the question
+        ("Could you explain this error?", "possibility question"),
+        ("What would a good name for my cat be?", "possibility question"),
     ],
 )
 def test_signal_stays_quiet(text, signal):
