@@ -9,7 +9,8 @@ topics its model never saw (the closest the training file gets to prompts from o
 the large single-source sets (GSM8K, MATH-500, MBPP, Arena-Hard, BBH) and the authored
 chat-style requests are split by item. Besides the overall scores, two parts are scored alone:
 the benchmark items (macro-F1; what the dev file resembles) and the authored requests
-(accuracy; the one figure here that reads like real traffic rather than benchmarks). Folds are balanced per label and fixed by a seed. The dev file is never read here.
+(accuracy; the one figure here that reads like real traffic rather than benchmarks). Folds are
+balanced per label and fixed by a seed. The dev file is never read here.
 
     qwen-router train-router --cross-validate
 """
