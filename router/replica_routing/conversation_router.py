@@ -50,7 +50,7 @@ class _Unsettled:
     prefix: ConversationPrefix
     adapter: str | None
     choice: Choice
-    cost_s: float  # CPU time spent on the request so far
+    cost_s: float  # CPU time this thread spent on the request so far (not time it was preempted)
 
 
 class ConversationAffinityRouter(RequestRouter):
@@ -74,7 +74,7 @@ class ConversationAffinityRouter(RequestRouter):
         if request is None or pending_request is None:  # info(), health: any two, as Serve's default
             return [random.sample(candidate_replicas, min(2, len(candidate_replicas)))] if candidate_replicas else []
         loads = await self._loads(candidate_replicas)
-        started = time.perf_counter()
+        started = time.thread_time()
         live = {r.replica_id: r for r in candidate_replicas if r.replica_id in loads}
         if not live:
             return []
@@ -83,7 +83,7 @@ class ConversationAffinityRouter(RequestRouter):
         prefix = earlier.prefix if earlier else conversation_prefix(request, self._settings.block_chars)
         preference = prefer(prefix, request.adapter, live.keys(), self._prefixes, self._adapters)
         choice = choose(preference, prefix.home_key, loads, self._settings)
-        spent = (earlier.cost_s if earlier else 0.0) + time.perf_counter() - started
+        spent = (earlier.cost_s if earlier else 0.0) + time.thread_time() - started
         self._unsettled[key] = _Unsettled(prefix, request.adapter, choice, spent)
         while len(self._unsettled) > _MAX_UNSETTLED:
             self._unsettled.popitem(last=False)
@@ -93,13 +93,13 @@ class ConversationAffinityRouter(RequestRouter):
         unsettled = self._unsettled.pop(pending_request.metadata.internal_request_id, None)
         if unsettled is None:
             return
-        started = time.perf_counter()
+        started = time.thread_time()
         live = self.curr_replicas.keys()
         self._prefixes.remember(unsettled.prefix, replica_id, live)
         if unsettled.adapter is not None:
             self._adapters.remember(unsettled.adapter, replica_id, live)
         outcome, reason = unsettled.choice.outcome(replica_id)
-        cost_ms = (unsettled.cost_s + time.perf_counter() - started) * 1000
+        cost_ms = (unsettled.cost_s + time.thread_time() - started) * 1000
         self._metrics.placed(outcome, reason, cost_ms)
 
     async def _loads(self, replicas: List[RunningReplica]) -> dict[ReplicaID, ReplicaLoad]:

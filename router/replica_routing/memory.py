@@ -64,13 +64,14 @@ class PrefixMemory:
         """`replica` now holds every block of the prefix; then evict down to the bounds."""
         entries = self._entries
         for block, size in zip(reversed(prefix.blocks), reversed(prefix.block_sizes)):
-            entry = entries.pop(block, None)
+            entry = entries.get(block)
             if entry is None:
+                entries[block] = ((replica,), size)
                 self._chars += size
-                holders: tuple[ReplicaID, ...] = (replica,)
-            else:
-                holders = (replica, *(r for r in entry[0] if r != replica and r in live))
-            entries[block] = (holders, size)
+                continue
+            if entry[0][0] != replica:
+                entries[block] = ((replica, *(r for r in entry[0] if r != replica and r in live)), size)
+            entries.move_to_end(block)
         while len(entries) > self._max_entries or self._chars > self._max_chars:
             _, (_, size) = entries.popitem(last=False)
             self._chars -= size

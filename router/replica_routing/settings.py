@@ -13,11 +13,12 @@ from serve_app.config.base import Strict
 
 class AffinitySettings(Strict):
     block_chars: int = Field(
-        256,
+        1024,
         ge=16,
         le=65_536,
-        description="Characters per hashed block of a conversation (about 64 tokens). Messages "
-        "start new blocks, so turns line up; smaller blocks match more finely and cost more.",
+        description="Characters per hashed block of a conversation (about 256 tokens). Every "
+        "message starts a new block, so turns line up whatever the size; smaller blocks also "
+        "match within a long message, and cost more per request.",
     )
     max_entries: int = Field(
         20_000, ge=1, description="Most blocks remembered (least recently used go first)."
