@@ -57,7 +57,7 @@ SYSTEM = (
     "second time, name the rule you use (distributive law, order of operations, the quadratic "
     "formula), and finish with a one-line answer. When a question is ambiguous, say which reading "
     "you chose. Never skip a step because it looks easy. "
-) * 5  # about 2,000 characters, shared by every conversation
+) * 2 + "Answer only about the student's worksheet. " * 4  # about 1,000 characters, shared by every conversation
 ROUTING = {"request_router_class": CONVERSATION_ROUTER, "request_router_kwargs": {"max_queue_imbalance": 4}}
 LEAST_LOADED = {**ROUTING, "request_router_kwargs": {"max_queue_imbalance": 4, "new_conversations": "least_loaded"}}
 # arm → (Router replicas, request_router_config of the model; None: Serve's default)
@@ -121,6 +121,7 @@ def main() -> None:
         for arm in arms:
             wait_ready(f"{url}/{arm}", timeout_s=600)
         warm_up(url, arms, args.max_tokens)
+        warmed = router_metrics(metrics_port, {arm: WARM_UPS for arm in arms})  # first-request costs left out
         side_by_side = run_conversations(url, arms, args, read_counters=args.engine == "vllm")
         results: dict[str, Any] = {"config": config_of(args, arms), "arms": summarise(side_by_side.conversations, arms)}
         if args.engine == "vllm":
@@ -129,7 +130,7 @@ def main() -> None:
             results["kill"] = kill_mid_run(url, args)
         sent = {arm: WARM_UPS + sum(len(c.turns) for c in side_by_side.conversations if c.arm == arm) for arm in arms}
         sent["affinity"] += len(results.get("kill", {}).get("turns", []))
-        results["router_metrics"] = router_metrics(metrics_port, sent)
+        results["router_metrics"] = router_metrics(metrics_port, sent, warmed)
         results["shared_view_round_trip_ms"] = actor_round_trip()
     results["decision_cost"] = decisions
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -192,7 +193,15 @@ def warm_up(url: str, arms: tuple[str, ...], max_tokens: int) -> None:
 # ---- conversations --------------------------------------------------------------------------
 
 def question(conversation: int, turn: int) -> str:
-    return f"Student {conversation}, question {turn + 1}: solve {turn + 2}x + {conversation} = {3 * turn + conversation + 7}."
+    """The first turn brings the conversation's own material (a worksheet of about 1,200
+    characters, more than one 128-token block of vLLM's CPU cache); later turns are short."""
+    ask = f"Student {conversation}, question {turn + 1}: solve exercise {turn + 1} of my worksheet."
+    if turn:
+        return ask
+    rng = random.Random(conversation)
+    exercises = "\n".join(f"Exercise {k}: solve {rng.randint(2, 99)}x + {rng.randint(1, 999)} = {rng.randint(100, 9999)}."
+                           for k in range(1, 31))
+    return f"My worksheet:\n{exercises}\n{ask}"
 
 
 def send(http: httpx.Client, arm: str, messages: list[dict], max_tokens: int) -> tuple[Turn, str]:
@@ -427,9 +436,10 @@ def actor_round_trip(calls: int = 500) -> dict:
 
 # ---- metrics from the cluster -----------------------------------------------------------------
 
-def router_metrics(metrics_port: int, sent: dict[str, int]) -> dict:
+def router_metrics(metrics_port: int, sent: dict[str, int], baseline: dict[str, dict] | None = None) -> dict:
     """The replica-choice counters and cost histogram the Router replicas exported, per arm,
-    once they count every request sent (Ray's metrics agent reports every few seconds)."""
+    once they count every request sent (Ray's metrics agent reports every few seconds); with a
+    `baseline` (an earlier call), only what came after it."""
     from prometheus_client.parser import text_string_to_metric_families
 
     deadline = time.monotonic() + 60
@@ -439,27 +449,34 @@ def router_metrics(metrics_port: int, sent: dict[str, int]) -> dict:
         found = {arm: {"choices": {}, "cost_buckets": {}, "cost_sum_ms": 0.0} for arm in sent if ARMS[arm][1] is not None}
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
-                arm = sample.labels.get("application")
-                if arm not in found or sample.labels.get("model") != MODEL:
+                entry = found.get(sample.labels.get("application", ""))
+                if entry is None or sample.labels.get("model") != MODEL:
                     continue
                 if sample.name == "ray_qwen_router_replica_choices_total":
                     key = f"{sample.labels['outcome']}/{sample.labels['reason']}"
-                    found[arm]["choices"][key] = found[arm]["choices"].get(key, 0) + int(sample.value)
+                    entry["choices"][key] = entry["choices"].get(key, 0) + int(sample.value)
                 elif sample.name == "ray_qwen_router_replica_choice_ms_bucket":
-                    le = sample.labels["le"]
-                    found[arm]["cost_buckets"][le] = found[arm]["cost_buckets"].get(le, 0) + int(sample.value)
+                    entry["cost_buckets"][sample.labels["le"]] = entry["cost_buckets"].get(sample.labels["le"], 0) + int(sample.value)
                 elif sample.name == "ray_qwen_router_replica_choice_ms_sum":
-                    found[arm]["cost_sum_ms"] += sample.value
+                    entry["cost_sum_ms"] += sample.value
         if all(sum(entry["choices"].values()) >= sent[arm] for arm, entry in found.items()):
             break
         time.sleep(2)
-    for entry in found.values():
-        buckets = sorted((float(le), count) for le, count in entry["cost_buckets"].items())
+    if baseline is None:
+        return found
+    for arm, entry in found.items():
+        before = baseline.get(arm, {})
+        for part in ("choices", "cost_buckets"):
+            entry[part] = {k: v - before.get(part, {}).get(k, 0) for k, v in entry[part].items() if v - before.get(part, {}).get(k, 0)}
+        entry["cost_sum_ms"] -= before.get("cost_sum_ms", 0.0)
+        buckets = sorted((float(le), count) for le, count in entry.pop("cost_buckets").items())
         total = buckets[-1][1] if buckets else 0
-        entry["cost_p99_at_most_ms"] = next((le for le, count in buckets if total and count >= 0.99 * total), None)
-        entry["cost_p50_at_most_ms"] = next((le for le, count in buckets if total and count >= 0.5 * total), None)
-        entry["cost_observations"] = total
-        entry["cost_mean_ms"] = round(entry.pop("cost_sum_ms") / total, 4) if total else None
+        entry.update(
+            cost_observations=total,
+            cost_mean_ms=round(entry.pop("cost_sum_ms") / total, 4) if total else None,
+            cost_p50_at_most_ms=next((le for le, count in buckets if count >= 0.5 * total), None),
+            cost_p99_at_most_ms=next((le for le, count in buckets if count >= 0.99 * total), None),
+        )
     return found
 
 
@@ -537,7 +554,7 @@ def render(results: dict) -> str:
                      f"{cost['memory_entries']:,} / {cost['memory_chars']:,} | {cost['cpu_ms']['p50']} / {cost['cpu_ms']['p99']} | "
                      f"{cost['wall_ms']['p50']} / {cost['wall_ms']['p99']} |")
     for arm, entry in results["router_metrics"].items():
-        lines.append(f"{arm}: the Router replicas' cost histogram: mean {entry['cost_mean_ms']} ms, p50 <= {entry['cost_p50_at_most_ms']} ms, "
+        lines.append(f"{arm}: the Router replicas' cost histogram (after the warm-up): mean {entry['cost_mean_ms']} ms, p50 <= {entry['cost_p50_at_most_ms']} ms, "
                      f"p99 <= {entry['cost_p99_at_most_ms']} ms ({entry['cost_observations']} requests); choices {entry['choices']}")
     trip = results["shared_view_round_trip_ms"]
     lines.append(f"actor round trip (a shared memory's least cost per request): p50 {trip['p50']} ms, p99 {trip['p99']} ms")
