@@ -21,7 +21,7 @@ export RAY_TMPDIR ?= $(CURDIR)/.ray_tmp
 export RAY_USAGE_STATS_ENABLED ?= 0
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
-.PHONY: serve test test-unit test-serve test-cli test-vllm bench bench-load soak clean
+.PHONY: serve test test-unit test-serve test-cli test-vllm bench bench-load bench-classifier soak clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -76,6 +76,12 @@ bench-load: $(VENV)/.installed
 	mkdir -p $(RAY_TMPDIR)
 	$(BIN)/pip install --disable-pip-version-check -q -e ".[bench]"
 	$(BIN)/python bench/load.py
+
+# The classifier's evaluation (about 3 minutes): leave-one-source-out figures of the shipped
+# settings, then latency on one core and the router process's memory.
+bench-classifier: $(VENV)/.installed
+	$(BIN)/qwen-router train-router --leave-one-source-out --candidates shipped --loso-output bench/results/classifier_loso.json
+	$(BIN)/python bench/classifier.py
 
 clean:
 	rm -rf $(VENV) $(RAY_TMPDIR) .pytest_cache
