@@ -21,12 +21,12 @@ def add_commands(commands: Any) -> None:
     _common(evaluate)
     evaluate.set_defaults(run=_eval_router)
 
-    train = commands.add_parser("train-router", help="train the classifier's model and record its dev metrics")
+    train = commands.add_parser("train-router", help="train the classifier's model and record its dev and check-set figures")
     train.add_argument("--train", type=Path, nargs="+",
-                       help="labelled training requests, one or more files (default: the packaged train and authored sets)")
+                       help="labelled training requests, one or more files (default: the packaged train, authored and natural sets)")
     train.add_argument("--dev", type=Path, help="labelled dev requests, for the recorded metrics (default: packaged)")
     train.add_argument("--output", type=Path, help="the artefact to write (default: the shipped model.npz)")
-    train.add_argument("--metrics", type=Path, help="where the dev metrics go (default: model_metrics.json)")
+    train.add_argument("--metrics", type=Path, help="where the recorded figures go (default: model_metrics.json)")
     train.add_argument("--leave-one-source-out", action="store_true",
                        help="only evaluate candidate settings, each source of the training files held out in turn")
     train.add_argument("--candidates", nargs="+", metavar="NAME",

@@ -3,9 +3,11 @@
 A signal fires on a pattern (regex over the normalised text: code syntax, LaTeX, equations,
 phrases) or on a lexicon (single words, stems written `stem*`, looked up per token with a cache,
 so a long text costs one dict lookup per word; word pairs written `first+second`, looked up per
-pair of adjacent tokens). The rules baseline scores the signals directly; the learned model
-takes them as features next to the words, so a weight learned on English data carries over to
-the other languages the lexicons list (es, de, fi, fr, zh).
+pair of adjacent tokens, one pass for all signals). The cue words per language live in
+`lexicons.py`. The rules baseline scores the signals directly; the learned model takes them as
+features next to the words, so a weight learned in one language carries over to every language
+the lexicons list. Patterns are flat alternations whose alternatives start with a literal, so
+`re` scans for their first characters instead of trying the whole pattern at every position.
 """
 
 import re

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
+import scipy.sparse as sp
 
 from router.classifier.calibration import expected_calibration_error, fit_temperature, softmax
 from router.classifier.conversation import has_image, user_turns
@@ -85,9 +86,9 @@ class Featurised:
     def __init__(self, records: Sequence[Record], table: TokenTable | None):
         self.records = list(records)
         self.y = labels(self.records)
-        turns = [user_turns(r.messages, RouterConfig().classify_context_turns) for r in self.records]
-        self._turns = turns
-        self.dense = np.stack([table.pooled(t) for t in turns]) if table is not None else np.zeros((len(turns), 0))
+        self._turns = [user_turns(r.messages, RouterConfig().classify_context_turns) for r in self.records]
+        self.dense = (np.stack([table.pooled(t) for t in self._turns]) if table is not None
+                      else np.zeros((len(self._turns), 0)))
         self._designs: dict[FeatureSpec, Design] = {}
 
     def design(self, spec: FeatureSpec) -> Design:
@@ -114,9 +115,7 @@ def fit_on(data: Featurised, train: np.ndarray, settings: Settings) -> tuple[Fit
     return Fitted(part.names, weights[:n], bias, emb), keep
 
 
-def _stack(a: Design, b: Design, scale: float):
-    import scipy.sparse as sp
-
+def _stack(a: Design, b: Design, scale: float) -> sp.csr_matrix:
     return sp.vstack([a.matrix(scale), b.matrix(scale)], format="csr")
 
 
