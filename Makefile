@@ -27,7 +27,7 @@ export PYTHONWARNINGS ?= ignore::DeprecationWarning
 # A part of the serving tier: make test-serve SERVE_TESTS="tests/serve/test_routing.py -k images"
 SERVE_TESTS ?= tests/serve
 
-.PHONY: serve test test-unit test-serve test-cli test-vllm bench bench-load bench-affinity soak clean ray-tmpdir
+.PHONY: serve test test-unit test-serve test-cli test-vllm bench bench-load bench-affinity bench-classifier soak clean ray-tmpdir
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -86,6 +86,12 @@ ENGINE ?= transformers
 AFFINITY_BIN := $(if $(filter vllm,$(ENGINE)),$(VLLM_BIN),$(BIN))
 bench-affinity: $(if $(filter vllm,$(ENGINE)),$(VLLM_VENV),$(VENV))/.installed ray-tmpdir
 	$(AFFINITY_BIN)/python bench/affinity.py --engine $(ENGINE)
+
+# The classifier's evaluation (about 3 minutes): leave-one-source-out figures of the shipped
+# settings, then latency on one core and the router process's memory.
+bench-classifier: $(VENV)/.installed
+	$(BIN)/qwen-router train-router --leave-one-source-out --candidates shipped --loso-output bench/results/classifier_loso.json
+	$(BIN)/python bench/classifier.py
 
 clean:
 	rm -rf $(VENV) $(RAY_TMPDIR_DEFAULT) .pytest_cache
