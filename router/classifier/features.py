@@ -95,9 +95,7 @@ def features(turns: Iterable[Turn], spec: FeatureSpec = DEFAULT_SPEC) -> dict[st
             else:
                 for name in lexical:
                     out[name] = out.get(name, 0.0) + value
-        for signal, hits, _ in detect(text, toks):
-            if signal.name in spec.without_signals:
-                continue
+        for signal, hits, _ in detect(text, toks, without=spec.without_signals):
             name = SIGNAL_PREFIX + signal.name
             out[name] = out.get(name, 0.0) + turn.weight * turn.weight * hits / signal.cap
     return out

@@ -13,7 +13,8 @@ the lexicons list. Patterns are flat alternations whose alternatives start with 
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
+from itertools import filterfalse
+from typing import Collection, Iterator, Sequence
 
 from router.classifier import lexicons
 from serve_app.config import Category
@@ -189,6 +190,7 @@ SIGNALS: tuple[Signal, ...] = (
 )
 _STEM_LENGTHS = sorted({len(stem) for signal in SIGNALS for stem in signal.stems})
 _CACHE_LIMIT = 100_000
+# Token → the signals whose lexicon holds it, for every token seen (a new dict when full).
 _token_hits: dict[str, tuple[int, ...]] = {}
 # Word pair → the signals whose lexicon lists it: one pass over a text's pairs serves them all.
 _PAIR_HITS: dict[tuple[str, str], tuple[int, ...]] = {}
@@ -197,18 +199,29 @@ for _index, _signal_with_pairs in enumerate(SIGNALS):
         _PAIR_HITS[_pair] = (*_PAIR_HITS.get(_pair, ()), _index)
 
 
-def detect(text: str, toks: Sequence[str]) -> Iterator[tuple[Signal, int, str]]:
-    """Every signal in a normalised text and its tokens: (signal, hits up to its cap, a short sample)."""
+def detect(text: str, toks: Sequence[str], without: Collection[str] = ()) -> Iterator[tuple[Signal, int, str]]:
+    """Every signal in a normalised text and its tokens: (signal, hits up to its cap, a short sample).
+
+    Signals named in `without` are not looked for (a model that does not read them skips their patterns).
+    """
+    global _token_hits
+    if len(_token_hits) >= _CACHE_LIMIT:  # a new dict, never a cleared one: no entry goes missing mid-pass
+        _token_hits = {}
+    cache = _token_hits
+    for tok in filterfalse(cache.__contains__, toks):
+        cache[tok] = _lexicon_hits(tok)
+    # The loops below run in C over the tokens and pairs that hit nothing, which is most of them.
     lexical: dict[int, list[str]] = {}
-    for tok, hits in zip(toks, map(_token_hits.get, toks)):  # the cache lookup in C; most tokens hit nothing
-        for index in _lexicon_hits(tok) if hits is None else hits:
+    for tok in filter(cache.get, toks):  # an empty tuple of hits is false
+        for index in cache[tok]:
             lexical.setdefault(index, []).append(tok)
     paired: dict[int, list[str]] = {}
-    pairs = list(zip(toks, toks[1:]))
-    for pair, hits in zip(pairs, map(_PAIR_HITS.get, pairs)):
-        for index in hits or ():
+    for pair in filter(_PAIR_HITS.__contains__, zip(toks, toks[1:])):
+        for index in _PAIR_HITS[pair]:
             paired.setdefault(index, []).append(" ".join(pair))
     for index, signal in enumerate(SIGNALS):
+        if signal.name in without:
+            continue
         found = lexical.get(index, [])[: signal.cap]
         if index in paired and len(found) < signal.cap:
             found += paired[index][: signal.cap - len(found)]
@@ -220,12 +233,6 @@ def detect(text: str, toks: Sequence[str]) -> Iterator[tuple[Signal, int, str]]:
 
 
 def _lexicon_hits(tok: str) -> tuple[int, ...]:
-    """Indexes of the signals whose lexicon holds the token (exactly or by stem); cached per token."""
-    hits = _token_hits.get(tok)
-    if hits is None:
-        prefixes = {tok[:n] for n in _STEM_LENGTHS if n <= len(tok)}
-        hits = tuple(i for i, s in enumerate(SIGNALS) if tok in s.words or not prefixes.isdisjoint(s.stems))
-        if len(_token_hits) >= _CACHE_LIMIT:
-            _token_hits.clear()
-        _token_hits[tok] = hits
-    return hits
+    """Indexes of the signals whose lexicon holds the token (exactly or by stem)."""
+    prefixes = {tok[:n] for n in _STEM_LENGTHS if n <= len(tok)}
+    return tuple(i for i, s in enumerate(SIGNALS) if tok in s.words or not prefixes.isdisjoint(s.stems))
