@@ -7,7 +7,8 @@ pair of adjacent tokens, one pass for all signals). The cue words per language l
 `lexicons.py`. The rules baseline scores the signals directly; the learned model takes them as
 features next to the words, so a weight learned in one language carries over to every language
 the lexicons list. Patterns are flat alternations whose alternatives start with a literal, so
-`re` scans for their first characters instead of trying the whole pattern at every position.
+`alternation.py` can merge them into a prefix tree and give each first character a search of its
+own, instead of trying every alternative at every position.
 """
 
 import re
@@ -17,6 +18,7 @@ from itertools import filterfalse
 from typing import Collection, Iterator, Sequence
 
 from router.classifier import lexicons
+from router.classifier.alternation import Alternation
 from serve_app.config import Category
 
 
@@ -26,7 +28,7 @@ class Signal:
     name: str
     weight: float  # the rules baseline's score per hit
     cap: int = 1  # hits counted at most this many times
-    pattern: re.Pattern[str] | None = None
+    pattern: Alternation | None = None
     words: frozenset[str] = field(default_factory=frozenset)
     stems: tuple[str, ...] = ()
     pairs: frozenset[tuple[str, str]] = field(default_factory=frozenset)
@@ -43,7 +45,7 @@ def _signal(
         name,
         weight,
         cap,
-        re.compile(pattern, re.MULTILINE) if pattern else None,
+        Alternation(pattern, re.MULTILINE) if pattern else None,
         frozenset(e for e in entries if not e.endswith("*") and "+" not in e),
         tuple(e[:-1] for e in entries if e.endswith("*")),
         frozenset(tuple(e.split("+", 1)) for e in entries if "+" in e),
@@ -87,11 +89,11 @@ SIGNALS: tuple[Signal, ...] = (
         "code",
         "write-a-function request",
         2.5,
-        pattern=r"(?=[wesk写编])(?:write an? (?:\w+ )?(?:function|program|class|query|method)\b|"
+        pattern=r"write an? (?:\w+ )?(?:function|program|class|query|method)\b|"
         r"escribe una? (?:\w+ )?(?:funci[oó]n|programa|script|clase|consulta)\b|"
         r"schreibe (?:eine?n? )?(?:\w+ )?(?:funktion|programm|skript|klasse|abfrage)\b|"
         r"kirjoita (?:\w+ )?(?:funktio|ohjelma|skripti|luokka|kysely)|"
-        r"(?:写|编写)一?个?.{0,12}(?:函数|程序|脚本|类))",
+        r"写一?个?.{0,12}(?:函数|程序|脚本|类)|编写一?个?.{0,12}(?:函数|程序|脚本|类)",
     ),
     _signal(
         "math",
