@@ -108,7 +108,7 @@ SIGNALS: tuple[Signal, ...] = (
         "equation",
         1.2,
         cap=3,
-        pattern=r"(?=[\d^=<>≤≥√∫∑π²³])(?:\d\s*[-+*/^×÷·]\s*\(?\d|\^\s*\d|\d[a-z]\s*[-+]\s*\d|[=<>≤≥]\s*-?\d|√|∫|∑|π|²|³)",
+        pattern=r"\d\s*[-+*/^×÷·]\s*\(?\d|\^\s*\d|\d[a-z]\s*[-+]\s*\d|[=<>≤≥]\s*-?\d|√|∫|∑|π|²|³",
     ),
     _signal(
         "math",
@@ -125,8 +125,8 @@ SIGNALS: tuple[Signal, ...] = (
         "quantities",
         0.8,
         cap=2,
-        pattern=r"(?=[$£€¥\d])(?:[$£€¥]\s?\d|\d\s?[$£€¥元]|\d\s?(?:%|percent\b|dollars?\b|cents?\b|euros?\b|hours?\b|horas?\b|"
-        r"stunden?\b|tuntia\b|minutes?\b|minutos?\b|minuten?\b|miles\b|km\b|kg\b|met(?:er|re)s?\b|metros?\b))",
+        pattern=r"[$£€¥]\s?\d|\d\s?[$£€¥元]|\d\s?(?:%|percent\b|dollars?\b|cents?\b|euros?\b|hours?\b|horas?\b|"
+        r"stunden?\b|tuntia\b|minutes?\b|minutos?\b|minuten?\b|miles\b|km\b|kg\b|met(?:er|re)s?\b|metros?\b)",
     ),
     _signal(
         "reasoning",
