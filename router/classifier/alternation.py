@@ -7,7 +7,8 @@ match, in the same order and with the same span:
 1. A prefix tree: alternatives that share their first characters are merged
    (`could a|could an|can` → `c(?:ould(?: a| an)|an)`), in their order, so a shared prefix is
    compared once. Only alternatives with different first characters change places, and those can
-   never match at the same position.
+   never match at the same position. A leading class of a few plain characters is spelled out
+   (`[$€]x` → `\\$x|€x`), and neighbours that start with the same class share it.
 2. One search per first character: when every alternative starts with a literal character or a
    character class, the alternatives are split into parts that can never match at the same
    position (one part per ASCII first character, one for the other literal first characters, one
