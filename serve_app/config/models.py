@@ -30,7 +30,16 @@ class TransformersEngineConfig(Strict):
         "auto", description="Weight dtype; auto means bfloat16 on CUDA and float32 on CPU."
     )
     max_concurrency: int = Field(
-        2, ge=1, le=256, description="Generations running at once in one replica; more wait."
+        2,
+        ge=1,
+        le=256,
+        description="Sequences one replica decodes together, in one batch; more wait for a place.",
+    )
+    kv_cache_mib: int = Field(
+        1024,
+        ge=1,
+        description="KV cache one replica may hold for the sequences it decodes, in MiB. A request "
+        "joins the batch once its prompt plus max_tokens fits; it must hold one context_length.",
     )
     torch_threads: int | None = Field(
         1, ge=1, description="torch intra-op threads per replica (None: torch's default)."
