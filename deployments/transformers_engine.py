@@ -17,6 +17,7 @@ different adapters take turns (deployments/hf/adapters.py says why).
 """
 
 import asyncio
+import math
 from pathlib import Path
 from typing import Any, AsyncIterator
 
@@ -108,9 +109,9 @@ class TransformersEngine(Engine):
 
     def _kv_cache_tokens(self, bytes_per_token: int) -> int:
         """Tokens `kv_cache_mib` holds; it must hold one whole context, or a request could never run."""
-        tokens = self._options.kv_cache_mib * _MIB // bytes_per_token
+        tokens = int(self._options.kv_cache_mib * _MIB) // bytes_per_token
         if tokens < self._config.context_length:
-            needed = -(-self._config.context_length * bytes_per_token // _MIB)
+            needed = math.ceil(self._config.context_length * bytes_per_token / _MIB * 100) / 100
             raise ValueError(
                 f"models[{self._config.name}].engine.kv_cache_mib: {self._options.kv_cache_mib} MiB holds "
                 f"{tokens} tokens of this model's KV cache ({bytes_per_token} bytes per token), fewer than "

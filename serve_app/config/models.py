@@ -35,9 +35,9 @@ class TransformersEngineConfig(Strict):
         le=256,
         description="Sequences one replica decodes together, in one batch; more wait for a place.",
     )
-    kv_cache_mib: int = Field(
+    kv_cache_mib: float = Field(
         1024,
-        ge=1,
+        gt=0,
         description="KV cache one replica may hold for the sequences it decodes, in MiB. A request "
         "joins the batch once its prompt plus max_tokens fits; it must hold one context_length.",
     )
