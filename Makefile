@@ -77,5 +77,12 @@ bench-load: $(VENV)/.installed
 	$(BIN)/pip install --disable-pip-version-check -q -e ".[bench]"
 	$(BIN)/python bench/load.py
 
+# Batching in the transformers engine against load, next to padded generate(), the engine of
+# git main and transformers' own manager (a few minutes): bench/results/engine_throughput.json.
+.PHONY: bench-engine
+bench-engine: $(VENV)/.installed
+	mkdir -p $(RAY_TMPDIR)
+	$(BIN)/python bench/engine_throughput.py
+
 clean:
 	rm -rf $(VENV) $(RAY_TMPDIR) .pytest_cache

@@ -15,9 +15,11 @@ Backends, all driven the same way:
 - `padded_generate`: the hardware's reference, one left-padded `model.generate()` over the
   same prompts.
 
-Run as a worker (`--worker engine|library`), it reads one JSON command per line on stdin and
-answers one JSON line; bench/engine_throughput.py drives the workers so that every backend
-sees the same machine in one run.
+Run as a worker (`--worker engine|library|reference`), it reads one JSON command per line on
+stdin and answers one JSON line; bench/engine_throughput.py drives the workers so that every
+backend sees the same machine in one run. Each backend has a process of its own, and in each
+only one thread runs multi-threaded torch: libgomp slows every parallel op of a process down
+once two threads have run them (deployments/hf/batcher.py has the figures).
 """
 
 import argparse
@@ -125,7 +127,10 @@ class LibraryBackend:
         import torch
         import transformers
 
-        torch.set_num_threads(threads)
+        # Everything on this thread single-threaded; the manager's own generation thread gets
+        # `threads` (set just before it starts).
+        torch.set_num_threads(1)
+        self._threads = threads
         self._tokenizer = transformers.AutoTokenizer.from_pretrained(model)
         self._model = transformers.AutoModelForCausalLM.from_pretrained(
             model, dtype=getattr(torch, dtype), attn_implementation="sdpa"
@@ -153,6 +158,9 @@ class LibraryBackend:
         self._manager = self._model.init_continuous_batching(
             generation_config=generation, continuous_batching_config=batching
         )
+        import torch
+
+        torch.set_num_threads(self._threads)  # read by the manager's thread when it starts
         self._manager.start()
 
     async def close(self) -> None:
@@ -212,50 +220,57 @@ def padded_generate(model: Any, tokenizer: Any, streams: int, max_tokens: int) -
     return summarize([Timing(sent, first, done, max_tokens)] * streams, done - sent)
 
 
+class ReferenceBackend:
+    """Padded `model.generate()`, on the worker's only thread."""
+
+    def __init__(self, model: str, *, dtype: str, threads: int, **_: Any) -> None:
+        import torch
+        import transformers
+
+        torch.set_num_threads(threads)
+        self._tokenizer = transformers.AutoTokenizer.from_pretrained(model)
+        self._model = transformers.AutoModelForCausalLM.from_pretrained(model, dtype=getattr(torch, dtype)).eval()
+
+    def run(self, streams: int, max_tokens: int) -> dict[str, Any]:
+        return padded_generate(self._model, self._tokenizer, streams, max_tokens)
+
+
 def worker(arguments: list[str]) -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--worker", choices=("engine", "library"), required=True)
+    parser.add_argument("--worker", choices=("engine", "library", "reference"), required=True)
     parser.add_argument("--model", required=True)
     parser.add_argument("--dtype", required=True)
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--max-concurrency", type=int, required=True)
     parser.add_argument("--context-length", type=int, required=True)
     args = parser.parse_args(arguments)
-    backend_class = EngineBackend if args.worker == "engine" else LibraryBackend
-    backend = backend_class(
-        args.model, dtype=args.dtype, threads=args.threads, max_concurrency=args.max_concurrency,
-        context_length=args.context_length,
-    )
+    options = {"dtype": args.dtype, "threads": args.threads, "max_concurrency": args.max_concurrency,
+               "context_length": args.context_length}
+    if args.worker == "reference":
+        reference = ReferenceBackend(args.model, **options)
+        reference.run(1, 4)  # warm-up
+        print(json.dumps({"ready": True}), flush=True)
+        for line in sys.stdin:
+            command = json.loads(line)
+            print(json.dumps(reference.run(command["streams"], command["max_tokens"])), flush=True)
+        return
+    backend = (EngineBackend if args.worker == "engine" else LibraryBackend)(args.model, **options)
     loop = asyncio.new_event_loop()
     loop.run_until_complete(backend.start())
     loop.run_until_complete(backend.request(0, 4))  # warm-up
-    reference: tuple[Any, Any] | None = None
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
         command = json.loads(line)
-        if command.get("reference"):
-            reference = reference or _reference_model(args.model, args.dtype)
-            result = padded_generate(*reference, command["streams"], command["max_tokens"])
-        else:
-            result = loop.run_until_complete(
-                closed_loop(
-                    backend.request,
-                    streams=command["streams"],
-                    requests_per_stream=command["requests_per_stream"],
-                    mean_tokens=command["max_tokens"],
-                )
+        result = loop.run_until_complete(
+            closed_loop(
+                backend.request,
+                streams=command["streams"],
+                requests_per_stream=command["requests_per_stream"],
+                mean_tokens=command["max_tokens"],
             )
+        )
         print(json.dumps(result), flush=True)
     loop.run_until_complete(backend.close())
-
-
-def _reference_model(model: str, dtype: str) -> tuple[Any, Any]:
-    import torch
-    import transformers
-
-    tokenizer = transformers.AutoTokenizer.from_pretrained(model)
-    loaded = transformers.AutoModelForCausalLM.from_pretrained(model, dtype=getattr(torch, dtype)).eval()
-    return loaded, tokenizer
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Batched generation in the transformers engine: throughput and latency against load, in one run.
 
 At each level of concurrent streams (default 1, 4, 8, 16), side by side on the same machine:
-- `reference`: one left-padded `model.generate()` over that many prompts in the engine's own
-  process, exactly `--max-tokens` each: what the hardware gives a batch;
+- `reference`: one left-padded `model.generate()` over that many prompts, plain transformers
+  in a process of its own, exactly `--max-tokens` each: what the hardware gives a batch;
 - `engine`: this checkout's TransformersEngine, closed-loop streaming clients (bench/engine_load.py);
 - `engine @ REF`: the same load on the engine of another git ref (default `main`), run from a
   `git archive` of it: the engine before this change;
@@ -54,18 +54,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="tiny:qwen2", help="tiny:qwen2, random:qwen2.5-0.5b, or a checkpoint folder")
     parser.add_argument("--dtype", default="float32", choices=("float32", "bfloat16", "float16"))
-    parser.add_argument("--threads", type=int, default=2, help="torch threads (the engine's torch_threads)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads (the engine's torch_threads); default 1 for tiny models "
+                        "(the demo's setting: their ops are too small to split), else 2")
     parser.add_argument("--streams", default="1,4,8,16", help="concurrency levels, comma-separated")
     parser.add_argument("--max-tokens", type=int, default=64, help="mean max_tokens per request")
     parser.add_argument("--requests-per-stream", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3, help="runs per level and backend; the median is shown")
     parser.add_argument("--context-length", type=int, default=2048)
+    parser.add_argument("--stream-interval-ms", type=float, default=None,
+                        help="the graph's delta coalescing (default: the model's, 20 ms)")
     parser.add_argument("--backends", default=",".join(BACKENDS), help=f"any of {', '.join(BACKENDS)}")
     parser.add_argument("--baseline-ref", default="main", help="git ref whose engine is the baseline")
     parser.add_argument("--baseline-streams", default=None, help="levels for the baseline (default: --streams)")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "engine_throughput.json")
     args = parser.parse_args()
 
+    if args.threads is None:
+        args.threads = 1 if args.model.startswith("tiny:") else 2
     levels = [int(s) for s in args.streams.split(",")]
     baseline_levels = [int(s) for s in (args.baseline_streams or args.streams).split(",")]
     backends = [b for b in args.backends.split(",") if b]
@@ -90,12 +96,12 @@ def main() -> None:
                         if name == "baseline" and streams not in baseline_levels:
                             continue
                         command = {"streams": streams, "max_tokens": args.max_tokens,
-                                   "requests_per_stream": args.requests_per_stream, "reference": name == "reference"}
+                                   "requests_per_stream": args.requests_per_stream}
                         result = ask(process, command)
                         runs.setdefault(name, {}).setdefault(streams, []).append(result)
                         print(f"{name:10} {streams:3} streams: {result}", file=sys.stderr, flush=True)
         finally:
-            for process in set(workers.values()):
+            for process in workers.values():
                 process.stdin.close()
                 process.wait(timeout=60)
         rows = {name: {streams: median_run(r) for streams, r in by_level.items()} for name, by_level in runs.items()}
@@ -128,22 +134,22 @@ def label(name: str, args: argparse.Namespace) -> str:
 
 
 def start_workers(backends: list[str], args: argparse.Namespace, model: str, tmp: Path) -> dict[str, subprocess.Popen]:
-    """One process per backend; `reference` runs in the engine's process (same-process baseline)."""
+    """One process per backend (bench/engine_load.py says why)."""
     common = ["--model", model, "--dtype", args.dtype, "--threads", str(args.threads),
               "--max-concurrency", str(max(int(s) for s in args.streams.split(","))),
               "--context-length", str(args.context_length)]
     worker_file = REPO / "bench" / "engine_load.py"
     workers: dict[str, subprocess.Popen] = {}
-    if {"engine", "reference"} & set(backends):
-        engine = spawn([sys.executable, str(worker_file), "--worker", "engine", *common], REPO)
-        workers.update({name: engine for name in ("reference", "engine") if name in backends})
+    for name in ("reference", "engine"):
+        if name in backends:
+            workers[name] = spawn([sys.executable, str(worker_file), "--worker", name, *common], REPO)
     if "baseline" in backends:
         workers["baseline"] = spawn(
             [sys.executable, str(worker_file), "--worker", "engine", *common], checkout(args.baseline_ref, tmp)
         )
     if "library" in backends:
         workers["library"] = spawn([sys.executable, str(worker_file), "--worker", "library", *common], REPO)
-    for process in set(workers.values()):
+    for process in workers.values():
         ready = json.loads(process.stdout.readline() or "{}")
         if not ready.get("ready"):
             raise RuntimeError(f"a benchmark worker did not start: {process.args}")
@@ -185,6 +191,8 @@ def run_graph(args: argparse.Namespace, model: str, levels: list[int], tmp: Path
             entry.update(source=model, context_length=args.context_length, engine={
                 "kind": "transformers", "dtype": args.dtype, "torch_threads": args.threads,
                 "max_concurrency": max(levels)})
+            if args.stream_interval_ms is not None:
+                entry["stream_interval_ms"] = args.stream_interval_ms
     # One replica that takes every stream: batching is what is measured, not autoscaling.
     application["deployments"] = [
         {"name": BENCH_MODEL, "num_replicas": 1, "max_ongoing_requests": 4 * max(levels)}
@@ -194,7 +202,9 @@ def run_graph(args: argparse.Namespace, model: str, levels: list[int], tmp: Path
     path = tmp / "engine-bench.yaml"
     path.write_text(yaml.safe_dump(config))
     results: dict[int, Any] = {}
-    with ServeRun(path, tmp / "graph", ready_timeout_s=600) as run:
+    workdir = tmp / "graph"
+    workdir.mkdir()
+    with ServeRun(path, workdir, ready_timeout_s=600) as run:
         asyncio.run(graph_levels(run.url, levels, args, results))
     return results
 

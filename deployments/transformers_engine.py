@@ -18,6 +18,7 @@ different adapters take turns (deployments/hf/adapters.py says why).
 
 import asyncio
 import math
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, AsyncIterator
 
@@ -29,7 +30,7 @@ from transformers.utils import logging as hf_logging
 from deployments.engine import Engine, EngineDelta
 from deployments.errors import EngineError, InvalidRequestError
 from deployments.hf.adapters import AdapterGate, activate_adapter, load_adapters
-from deployments.hf.batcher import ContinuousBatcher
+from deployments.hf.batcher import ContinuousBatcher, LoadedModel, single_threaded_torch
 from deployments.hf.kv_cache import kv_bytes_per_token
 from deployments.hf.processor import load_vl_processor
 from deployments.hf.ragged_attention import RAGGED_ATTENTION
@@ -63,17 +64,25 @@ class TransformersEngine(Engine):
         self._processor: Any = None  # image models only
         self._rope_index: Any = None  # M-RoPE models only: positions of an image prompt
         self._eos_token_ids: frozenset[int] = frozenset()
-        self._batcher: ContinuousBatcher | None = None
+        self._batcher = ContinuousBatcher(
+            device=self._device,
+            max_sequences=model.engine.max_concurrency,
+            torch_threads=model.engine.torch_threads,
+            name=model.name,
+        )
+        # Tokenizing and image processing, off the event loop and off the decode loop's thread.
+        self._helpers = ThreadPoolExecutor(
+            max_workers=2, thread_name_prefix=f"encode-{model.name}", initializer=single_threaded_torch
+        )
+        self._loaded = False
 
     async def start(self) -> None:
-        await asyncio.to_thread(self._load)
-        assert self._batcher is not None
-        self._batcher.start()
+        await asyncio.wrap_future(self._batcher.start(self._load))
+        self._loaded = True
 
-    def _load(self) -> None:
+    def _load(self) -> LoadedModel:
+        """Runs on the decode loop's thread (deployments/hf/batcher.py says why)."""
         hf_logging.disable_progress_bar()  # per-shard progress bars would flood replica logs
-        if self._options.torch_threads is not None:
-            torch.set_num_threads(self._options.torch_threads)
         source = self._checkpoint_folder()
         dtype = _DTYPES.get(self._options.dtype) or (
             torch.bfloat16 if self._device.type == "cuda" else torch.float32
@@ -97,15 +106,7 @@ class TransformersEngine(Engine):
         configured = model.generation_config.eos_token_id
         ids = configured if isinstance(configured, list) else [configured]
         self._eos_token_ids = frozenset(i for i in ids if i is not None) or frozenset({self._tokenizer.eos_token_id})
-        self._batcher = ContinuousBatcher(
-            model,
-            device=self._device,
-            max_sequences=self._options.max_concurrency,
-            kv_cache_tokens=kv_cache_tokens,
-            num_layers=text_config.num_hidden_layers,
-            torch_threads=self._options.torch_threads,
-            name=self._config.name,
-        )
+        return LoadedModel(model, text_config.num_hidden_layers, kv_cache_tokens)
 
     def _kv_cache_tokens(self, bytes_per_token: int) -> int:
         """Tokens `kv_cache_mib` holds; it must hold one whole context, or a request could never run."""
@@ -139,13 +140,11 @@ class TransformersEngine(Engine):
     async def generate(self, request: GenerationRequest) -> AsyncIterator[EngineDelta]:
         check_adapter(self._config, request.adapter)
         images = await self._request_images(request)
-        prompt = await asyncio.to_thread(self._encode, request, images)
+        prompt = await asyncio.get_running_loop().run_in_executor(self._helpers, self._encode, request, images)
         prompt_tokens = len(prompt.token_ids)
         max_new_tokens = completion_budget(prompt_tokens, request.sampling.max_tokens, self._config.context_length)
         sequence = self._sequence(request, prompt, max_new_tokens)
         batcher = self._batcher
-        if batcher is None:
-            raise EngineError(f"model {self._config.name!r} is not loaded")
 
         await self._gate.acquire(request.adapter)
         # The adapter's turn ends when the batch has let the sequence go, not when its client
@@ -158,14 +157,19 @@ class TransformersEngine(Engine):
             raise
         try:
             while True:
-                item = await sequence.sink.items.get()
-                if isinstance(item, BaseException):
-                    raise EngineError(f"generation failed: {type(item).__name__}") from item
-                if isinstance(item, Finished):
-                    usage = Usage(prompt_tokens, item.completion_tokens)
-                    yield EngineDelta("", finish_reason=item.finish_reason, usage=usage)  # type: ignore[arg-type]
+                # All text since the last delta in one: a consumer that fell behind catches up
+                # in one delta instead of one per token.
+                items = await sequence.sink.next_items()
+                text = "".join(item for item in items if isinstance(item, str))
+                end = next((item for item in items if not isinstance(item, str)), None)
+                if isinstance(end, BaseException):
+                    raise EngineError(f"generation failed: {type(end).__name__}") from end
+                if isinstance(end, Finished):
+                    usage = Usage(prompt_tokens, end.completion_tokens)
+                    yield EngineDelta(text, finish_reason=end.finish_reason, usage=usage)  # type: ignore[arg-type]
                     return
-                yield EngineDelta(item)
+                if text:
+                    yield EngineDelta(text)
         finally:
             batcher.cancel(sequence)  # no-op once it has finished
             await asyncio.shield(sequence.sink.retired)
@@ -190,7 +194,7 @@ class TransformersEngine(Engine):
 
     def active_generations(self) -> int:
         """Sequences in the batch; one whose client left stops counting once the batch dropped it."""
-        return self._batcher.active() if self._batcher is not None else 0
+        return self._batcher.active()
 
     async def _request_images(self, request: GenerationRequest) -> list[Any]:
         if not request.images:
@@ -219,14 +223,15 @@ class TransformersEngine(Engine):
         return Prompt(token_ids, positions[:, 0].tolist(), int(offset), vision)
 
     async def check_health(self) -> None:
-        if self._model is None:
+        if not self._loaded:
             raise EngineError(f"model {self._config.name!r} is not loaded")
-        if self._batcher is None or not self._batcher.alive:
+        if not self._batcher.alive:
             raise EngineError(f"model {self._config.name!r}: the decode loop has stopped")
 
     async def shutdown(self) -> None:
-        if self._batcher is not None:
-            await asyncio.to_thread(self._batcher.stop)
+        await asyncio.to_thread(self._batcher.stop)
+        self._helpers.shutdown(wait=False, cancel_futures=True)
+        self._loaded = False
         self._model = None
         if self._device.type == "cuda":
             torch.cuda.empty_cache()

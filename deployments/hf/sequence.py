@@ -8,6 +8,7 @@ different settings share a step without affecting each other.
 import asyncio
 import threading
 from dataclasses import dataclass, field
+from typing import Iterable, Union
 import torch
 
 from deployments.hf.kv_cache import SequenceCache
@@ -43,20 +44,51 @@ class Finished:
     completion_tokens: int
 
 
+Output = Union[str, Finished, BaseException]
+
+
 class OutputSink:
-    """Hands a sequence's output from the batcher thread to the request's event loop."""
+    """Hands a sequence's output from the batcher thread to the request's event loop.
+
+    The batcher thread `post`s while it steps and hands everything over once per step
+    (`deliver`): one wake-up of the event loop per step, not one per token and sequence.
+    """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self.items: asyncio.Queue[str | Finished | BaseException] = asyncio.Queue()
+        self.loop = loop
+        self._pending: list[Output] = []  # the batcher thread's
+        self._delivered: asyncio.Queue[list[Output]] = asyncio.Queue()
         self.retired: asyncio.Future[None] = loop.create_future()
 
-    def post(self, item: "str | Finished | BaseException") -> None:
-        self._loop.call_soon_threadsafe(self.items.put_nowait, item)
+    def post(self, item: Output) -> None:
+        self._pending.append(item)
 
     def retire(self) -> None:
         """The sequence holds nothing in the batcher any more (its slot and cache are free)."""
-        self._loop.call_soon_threadsafe(_resolve, self.retired)
+        self.loop.call_soon_threadsafe(_resolve, self.retired)
+
+    async def next_items(self) -> list[Output]:
+        """Everything delivered since the last call; waits for at least one item."""
+        items = await self._delivered.get()
+        while not self._delivered.empty():
+            items += self._delivered.get_nowait()
+        return items
+
+
+def deliver(sinks: Iterable[OutputSink]) -> None:
+    """Hand every sink's pending output to its event loop, one call per loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[OutputSink, list[Output]]]] = {}
+    for sink in sinks:
+        if sink._pending:
+            by_loop.setdefault(sink.loop, []).append((sink, sink._pending))
+            sink._pending = []
+    for loop, batch in by_loop.items():
+        loop.call_soon_threadsafe(_put_all, batch)
+
+
+def _put_all(batch: list[tuple[OutputSink, list[Output]]]) -> None:
+    for sink, items in batch:
+        sink._delivered.put_nowait(items)
 
 
 def _resolve(future: "asyncio.Future[None]") -> None:
