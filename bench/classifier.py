@@ -4,8 +4,10 @@ Every dev-set request is padded with text from other dev requests to exactly 8,0
 (the question stays at the start, the padding is real prompt text, not one repeated word), and
 each is classified once per round after a warm-up, by the model and the rules baseline in turn
 (so both see the same load; their ratio is reported too); the process is pinned to one CPU so the
-figure is a single core's. Also timed: the dev requests as they are. Writes
-bench/results/classifier.json.
+figure is a single core's. Also timed: the dev requests as they are. And the memory of a
+router process: a fresh interpreter imports the Router deployment's module (`router.ingress`,
+with Ray Serve, FastAPI and OpenTelemetry), then loads the artefact and classifies; its resident
+set size is read before and after. Writes bench/results/classifier.json.
 
     .venv/bin/python bench/classifier.py [--cpu 0] [--rounds 3]
 """
@@ -14,6 +16,8 @@ import argparse
 import json
 import os
 import platform
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Callable, Sequence
@@ -69,6 +73,28 @@ def ratios(model: dict[str, float], rules: dict[str, float]) -> dict[str, float]
     return {key: round(model[key] / rules[key], 3) for key in ("p50_ms", "p99_ms", "mean_ms")}
 
 
+# Run in a fresh interpreter, so nothing this benchmark loaded is counted.
+_RSS_PROBE = """
+import json
+def rss():
+    status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+    return {key: int(status[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM")}
+import router.ingress
+before = rss()
+from deployments.types import Message, TextPart
+from router.classifier import classify
+classify([Message("user", (TextPart("Write a python function that reverses a list"),))])
+print(json.dumps({"router_imported_mib": round(before["VmRSS"], 1), "artefact_loaded_mib": round(rss()["VmRSS"], 1),
+                  "peak_mib": round(rss()["VmHWM"], 1)}))
+"""
+
+
+def router_memory() -> dict[str, float]:
+    """Resident set size (MiB) of a process holding the Router's module, before and after the artefact loads."""
+    out = subprocess.run([sys.executable, "-c", _RSS_PROBE], capture_output=True, text=True, check=True, cwd=REPO)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cpu", type=int, default=0, help="the one CPU to pin to")
@@ -89,6 +115,7 @@ def main() -> None:
         "chars": SIZE,
         **{name: {run: timings[name] for run, timings in runs.items()} for name in classifiers},
         "model_over_rules": {run: ratios(timings["model"], timings["rules"]) for run, timings in runs.items()},
+        "router_process_rss": router_memory(),
     }
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(json.dumps(results, indent=2) + "\n")

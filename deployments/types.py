@@ -12,6 +12,8 @@ Role = Literal["system", "user", "assistant"]
 FinishReason = Literal["stop", "length", "abort"]
 
 JSONScalar = Union[str, int, float, bool, None]
+# Image URLs up to this long stand for themselves in a request's `prompt_segments`.
+_REFERENCE_CHARS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,37 @@ class GenerationRequest:
     @property
     def images(self) -> tuple[ImagePart, ...]:
         return tuple(image for message in self.messages for image in message.images)
+
+    @property
+    def prompt_segments(self) -> tuple[str, ...]:
+        """The conversation as a prefix-cache router reads it: one string per message, in order,
+        its role, text and images (as short references). The engine renders its prompt from the
+        same messages one after another, so a request that repeats another's messages and adds
+        turns shares that request's prompt prefix. A view for request routers, never sent."""
+        return tuple(_prompt_segment(message) for message in self.messages)
+
+    @property
+    def prompt_text(self) -> str:
+        """`prompt_segments` joined: the conversation as one string, for routers that match
+        characters (Ray Serve LLM's `PrefixCacheAffinityRouter`)."""
+        return "".join(self.prompt_segments)
+
+
+def _prompt_segment(message: Message) -> str:
+    """Role markers around each message, so that no two different messages read the same."""
+    parts = (p.text if isinstance(p, TextPart) else f"<image {_image_reference(p.url)}>" for p in message.parts)
+    return f"<|{message.role}|>" + "\n".join(parts) + "<|end|>"
+
+
+def _image_reference(url: str) -> str:
+    """A short stand-in that differs between images: a short URL itself, else its length and
+    samples of its head, middle and tail (the base64 of two images differs within any few dozen
+    characters). Reading all of a multi-megabyte `data:` URL would cost more than a routing
+    decision may; a rare collision costs one cache miss, never a wrong answer."""
+    if len(url) <= _REFERENCE_CHARS:
+        return url
+    middle = len(url) // 2
+    return f"{len(url)}:{url[:64]}|{url[middle:middle + 64]}|{url[-64:]}"
 
 
 @dataclass(frozen=True, slots=True)

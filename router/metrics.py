@@ -3,8 +3,10 @@
 Ray exports them on each node's metrics endpoint with a `ray_` prefix
 (`ray_qwen_router_requests_total`, `ray_qwen_router_ttft_ms_bucket`, ...), each also tagged
 with Serve's deployment, replica and application. Everything is measured in the Router, where
-the client's view is: time to first token includes routing, queueing and any fallback.
-`METRICS` is plain data, so the Grafana dashboard's test can check its queries against it.
+the client's view is: time to first token includes routing, queueing and any fallback. The
+replica-choice metrics come from the conversation router (router/replica_routing/), which Serve
+runs in the same Router process for each model deployment's handle. `METRICS` is plain data,
+so the Grafana dashboard's test can check its queries against it.
 """
 
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ class MetricSpec:
 
 _LATENCY_MS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 100.0)
 _TTFT_MS = (10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0, 30000.0)
+_CHOICE_MS = (0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0, 10.0)
 _CONFIDENCE = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
 
 REQUESTS = MetricSpec(
@@ -67,7 +70,25 @@ TOKENS = MetricSpec(
     "Tokens processed, by model and kind (prompt or completion).",
     ("model", "kind"),
 )
-METRICS: tuple[MetricSpec, ...] = (REQUESTS, CLASSIFY_LATENCY, ROUTE_CONFIDENCE, FALLBACKS, TTFT, TOKENS)
+REPLICA_CHOICES = MetricSpec(
+    "qwen_router_replica_choices_total",
+    "counter",
+    "Requests the conversation router placed on a replica of a model, by outcome: hit (the "
+    "replica holding the conversation), adapter (one that served its LoRA adapter), new (its "
+    "home replica), or fallback, with the reason (imbalance, busy, unavailable, replica_gone).",
+    ("model", "outcome", "reason"),
+)
+REPLICA_CHOICE_COST = MetricSpec(
+    "qwen_router_replica_choice_ms",
+    "histogram",
+    "CPU time the conversation router spent on one request (hashing, matching, ranking, "
+    "remembering), in milliseconds; waits for queue lengths are not in it.",
+    ("model",),
+    _CHOICE_MS,
+)
+REQUEST_METRICS = (REQUESTS, CLASSIFY_LATENCY, ROUTE_CONFIDENCE, FALLBACKS, TTFT, TOKENS)
+REPLICA_CHOICE_METRICS = (REPLICA_CHOICES, REPLICA_CHOICE_COST)
+METRICS: tuple[MetricSpec, ...] = REQUEST_METRICS + REPLICA_CHOICE_METRICS
 
 MetricFactory = Callable[[MetricSpec], Any]
 
@@ -87,7 +108,7 @@ class RouterMetrics:
     """What the router records, one method per event; metric objects come from `factory`."""
 
     def __init__(self, factory: MetricFactory = ray_serve_metric) -> None:
-        self._metrics = {spec.name: factory(spec) for spec in METRICS}
+        self._metrics = {spec.name: factory(spec) for spec in REQUEST_METRICS}
 
     def classified(self, category: str, confidence: float, latency_ms: float) -> None:
         self._metrics[CLASSIFY_LATENCY.name].observe(latency_ms, tags={"category": category})
@@ -109,3 +130,16 @@ class RouterMetrics:
         self._metrics[REQUESTS.name].inc(
             1, tags={"category": category, "model": model, "status": str(status)}
         )
+
+
+class ReplicaChoiceMetrics:
+    """What the conversation router records for one model deployment."""
+
+    def __init__(self, model: str, factory: MetricFactory = ray_serve_metric) -> None:
+        self._model = model
+        self._choices = factory(REPLICA_CHOICES)
+        self._cost = factory(REPLICA_CHOICE_COST)
+
+    def placed(self, outcome: str, reason: str, cost_ms: float) -> None:
+        self._choices.inc(1, tags={"model": self._model, "outcome": outcome, "reason": reason})
+        self._cost.observe(cost_ms, tags={"model": self._model})

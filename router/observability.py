@@ -69,6 +69,7 @@ class RequestObservation:
     confidence: float | None = None
     fallback_from: str | None = None
     fallback_reason: str | None = None
+    replica: str | None = None
     ttft_ms: float | None = None
     usage: Usage | None = None
     finish_reason: str | None = None
@@ -115,6 +116,7 @@ class RequestObservation:
         self._dispatch_span = span
         self.ttft_ms = (time.perf_counter() - self.started) * 1000
         self.model, self.fallback_from, self.fallback_reason = opened.model, opened.fallback_from, opened.fallback_reason
+        self.replica = opened.first.replica
         metrics = self.settings.metrics
         metrics.first_chunk(opened.model, self.ttft_ms)
         if opened.fallback_from is not None:
@@ -177,6 +179,7 @@ class RequestObservation:
             "confidence": self.confidence,
             "fallback_from": self.fallback_from,
             "fallback_reason": self.fallback_reason,
+            "replica": self.replica,
             "ttft_ms": round(self.ttft_ms, 2) if self.ttft_ms is not None else None,
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,

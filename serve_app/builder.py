@@ -11,10 +11,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 from ray.serve import Application
+from ray.serve.config import RequestRouterConfig
 
 from deployments.model_server import ModelServer
 from router.ingress import Router
 from router.ratelimit import RateLimiter
+from router.replica_routing import CONVERSATION_ROUTER
 from serve_app import telemetry
 from serve_app.config import AppConfig, ConfigError, ModelConfig, VLLMEngineConfig, format_validation_error
 from serve_app.placement import gpu_placement
@@ -25,6 +27,8 @@ CONFIG_DIR = Path(__file__).parent / "configs"
 # Logical CPUs a CPU replica claims from Ray. Accounting only (torch threads are set per engine):
 # small enough that the whole demo fits the CPUs Ray detects on a 2-core laptop.
 CPU_REPLICA_NUM_CPUS = 0.25
+# vLLM batches: a replica is efficient with tens of requests in flight.
+VLLM_MAX_ONGOING_REQUESTS = 64
 
 
 def load_app_config(args: dict[str, Any]) -> AppConfig:
@@ -59,11 +63,25 @@ def model_deployment_options(model: ModelConfig) -> dict[str, Any]:
     """Defaults that fit the engine; `applications[].deployments[]` in YAML overrides them."""
     engine = model.engine
     if isinstance(engine, VLLMEngineConfig):
-        return {**gpu_placement(model), "max_ongoing_requests": 64}
+        options = {**gpu_placement(model), "max_ongoing_requests": VLLM_MAX_ONGOING_REQUESTS}
+        if engine.enable_prefix_caching:
+            options["request_router_config"] = conversation_routing(VLLM_MAX_ONGOING_REQUESTS)
+        return options
     if model.uses_gpu:
         return {**gpu_placement(model), "max_ongoing_requests": 4 * engine.max_concurrency}
     actor = {"num_cpus": CPU_REPLICA_NUM_CPUS}
     return {"ray_actor_options": actor, "max_ongoing_requests": 4 * engine.max_concurrency}
+
+
+def conversation_routing(max_ongoing_requests: int) -> RequestRouterConfig:
+    """Conversation-aware replica routing (router/replica_routing/), on by default where it pays:
+    an engine that reuses the KV cache of a shared prefix (vLLM with prefix caching) answers a
+    follow-up on the replica that served the turn before it without prefilling the conversation
+    again. Replicas may be a quarter of their capacity apart before load overrules that."""
+    return RequestRouterConfig(
+        request_router_class=CONVERSATION_ROUTER,
+        request_router_kwargs={"max_queue_imbalance": max(4, max_ongoing_requests // 4)},
+    )
 
 
 def serve_config_args(path: Path, application: int = 0) -> dict[str, Any]:

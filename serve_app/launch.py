@@ -1,7 +1,8 @@
-"""Running a config under the real `serve run` CLI in a child process, until ready.
+"""Local Ray clusters for tests and benchmarks: in-process, or the real `serve run` CLI in a child
+process, until ready.
 
-Used by the command-line smoke test and by the benchmarks, which both need the exact path a
-user takes (`serve run CONFIG`), on a free port and with a private cache folder.
+Both start a new cluster of their own (never one found through RAY_ADDRESS or a `ray start`
+elsewhere) with its sockets in the folder `serve_app/ray_tmpdir.py` chooses.
 """
 
 import os
@@ -18,6 +19,8 @@ from typing import Any, Callable, Iterator
 import httpx
 import yaml
 
+from serve_app.ray_tmpdir import ensure_ray_tmpdir
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -33,7 +36,8 @@ def local_serve(**ray_init: Any) -> Iterator[str]:
     from ray import serve
 
     port = free_port()
-    ray.init(configure_logging=False, **ray_init)
+    ensure_ray_tmpdir()
+    ray.init(address="local", configure_logging=False, **ray_init)
     try:
         serve.start(http_options={"host": "127.0.0.1", "port": port})
         yield f"http://127.0.0.1:{port}"
@@ -44,9 +48,23 @@ def local_serve(**ray_init: Any) -> Iterator[str]:
 
 class ServeRun:
     """`with ServeRun(config, workdir) as run:` starts `serve run`, waits for /readyz, and stops
-    it with SIGINT (what Ctrl-C sends) on exit; `exit_code` is then set."""
+    it as Ctrl-C in a terminal does (SIGINT to its whole process group); `exit_code` is then set.
 
-    def __init__(self, config: Path, workdir: Path, *, ready_timeout_s: float = 180.0) -> None:
+    The config is copied with a free port and a private cache folder. `command` may start it
+    another way (`make serve CONFIG=...`), in `env` as given; by default `serve run CONFIG` runs
+    in this process's environment with Ray's temp folder chosen and RAY_ADDRESS dropped (it would
+    join that cluster instead of starting one).
+    """
+
+    def __init__(
+        self,
+        config: Path,
+        workdir: Path,
+        *,
+        ready_timeout_s: float = 180.0,
+        command: Callable[[Path], list[str]] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         document = yaml.safe_load(config.read_text())
         self.port = free_port()
         document["http_options"]["port"] = self.port
@@ -56,6 +74,8 @@ class ServeRun:
         self._config.write_text(yaml.safe_dump(document))
         self.log = workdir / "serve.log"
         self._ready_timeout_s = ready_timeout_s
+        self._command = command or (lambda path: [str(Path(sys.executable).with_name("serve")), "run", str(path)])
+        self._env = env
         self.process: subprocess.Popen | None = None
         self.startup_s: float | None = None
         self.exit_code: int | None = None
@@ -65,14 +85,11 @@ class ServeRun:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> "ServeRun":
-        env = {**os.environ, "RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", "disabled")}
-        if "RAY_TMPDIR" in env:
-            Path(env["RAY_TMPDIR"]).mkdir(parents=True, exist_ok=True)
-        serve = Path(sys.executable).with_name("serve")
+        env = self._env if self._env is not None else self._default_env()
         started = time.monotonic()
         with open(self.log, "w") as log:
             self.process = subprocess.Popen(
-                [str(serve), "run", str(self._config)],
+                self._command(self._config),
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -86,19 +103,26 @@ class ServeRun:
         self.startup_s = time.monotonic() - started
         return self
 
+    @staticmethod
+    def _default_env() -> dict[str, str]:
+        env = {**os.environ, "RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", "disabled")}
+        env.pop("RAY_ADDRESS", None)
+        ensure_ray_tmpdir(env)
+        return env
+
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         self.stop()
 
     def stop(self, timeout_s: float = 60.0) -> None:
         if self.process is None or self.exit_code is not None:
             return
-        self.process.send_signal(signal.SIGINT)
+        os.killpg(self.process.pid, signal.SIGINT)
         try:
             self.exit_code = self.process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.exit_code = self.process.wait()
-            raise RuntimeError(f"serve run did not stop within {timeout_s} s of SIGINT") from None
+            raise RuntimeError(f"{self._command(self._config)[0]} did not stop within {timeout_s} s of SIGINT") from None
 
     def _wait_ready(self) -> None:
         process = self.process
@@ -106,7 +130,7 @@ class ServeRun:
 
         def alive() -> None:
             if process.poll() is not None:
-                raise RuntimeError(f"serve run exited early; see {self.log}")
+                raise RuntimeError(f"{self._command(self._config)[0]} exited early; see {self.log}")
 
         wait_ready(self.url, self._ready_timeout_s, check=alive, what=f"see {self.log}")
 

@@ -4,9 +4,11 @@ A file is either a Serve config (`applications: [...]`, what `serve run` and `se
 take) or the bare `args` of the application. For a Serve config this checks what Ray checks at
 start (its deploy schema and autoscaling rules), the application's own `args`, and what Ray
 would only discover later: that every `deployments[]` override names a deployment this
-application really creates, and that it sets only known autoscaling fields.
+application really creates, that it sets only known autoscaling fields, and that its
+`request_router_config` imports and takes its kwargs (serve_app/request_router_check.py).
 """
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from deployments.vllm_engine import validate_engine_options
 from serve_app.builder import ROUTER_DEPLOYMENT, deployment_names
 from serve_app.config import AppConfig, format_validation_error
 from serve_app.operations import check_operations
+from serve_app.request_router_check import FIELD as REQUEST_ROUTER_FIELD, check_request_router
 
 BUILDER_IMPORT_PATH = "serve_app.builder:build_app"
 
@@ -38,7 +41,8 @@ def check_serve_config(document: dict[str, Any]) -> list[str]:
     from ray.serve.schema import DeploymentSchema, ServeApplicationSchema, ServeDeploySchema
 
     try:
-        ServeDeploySchema.model_validate(document)
+        # Ray's schema imports a request router's class, and fails on a bad one: checked below.
+        ServeDeploySchema.model_validate(_without_request_routers(document))
     except ValidationError as exc:
         return format_validation_error(exc)
     # Ray's schema ignores unknown keys, so a misspelt setting would silently do nothing.
@@ -46,9 +50,16 @@ def check_serve_config(document: dict[str, Any]) -> list[str]:
     for index, application in enumerate(document["applications"]):
         prefix = f"applications[{index}]"
         problems += _unknown_keys(application, ServeApplicationSchema, prefix)
+        ours = application.get("import_path") == BUILDER_IMPORT_PATH
+        models = set(_deployment_names(application.get("args"))) - {ROUTER_DEPLOYMENT} if ours else set()
         for position, deployment in enumerate(application.get("deployments") or []):
-            problems += _unknown_keys(deployment, DeploymentSchema, f"{prefix}.deployments[{position}]")
-        if application.get("import_path") != BUILDER_IMPORT_PATH:
+            where = f"{prefix}.deployments[{position}]"
+            problems += _unknown_keys(deployment, DeploymentSchema, where)
+            if REQUEST_ROUTER_FIELD in deployment:
+                problems += check_request_router(
+                    deployment[REQUEST_ROUTER_FIELD], where, model_deployment=deployment.get("name") in models
+                )
+        if not ours:
             continue
         args = application.get("args") or {}
         args_problems = _check_args(args, prefix=f"{prefix}.args")
@@ -69,6 +80,17 @@ def _unknown_keys(section: dict[str, Any], schema: Any, where: str) -> list[str]
         for key in section
         if key not in schema.model_fields
     ]
+
+
+def _without_request_routers(document: dict[str, Any]) -> dict[str, Any]:
+    stripped = copy.deepcopy(document)
+    applications = stripped.get("applications")
+    for application in applications if isinstance(applications, list) else []:
+        deployments = application.get("deployments") if isinstance(application, dict) else None
+        for deployment in deployments if isinstance(deployments, list) else []:
+            if isinstance(deployment, dict):
+                deployment.pop(REQUEST_ROUTER_FIELD, None)
+    return stripped
 
 
 def _deployment_names(args: Any) -> list[str]:

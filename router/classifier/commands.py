@@ -21,14 +21,17 @@ def add_commands(commands: Any) -> None:
     _common(evaluate)
     evaluate.set_defaults(run=_eval_router)
 
-    train = commands.add_parser("train-router", help="train the classifier's model and record its dev metrics")
+    train = commands.add_parser("train-router", help="train the classifier's model and record its dev and check-set figures")
     train.add_argument("--train", type=Path, nargs="+",
-                       help="labelled training requests, one or more files (default: the packaged train and authored sets)")
+                       help="labelled training requests, one or more files (default: the packaged train, authored and natural sets)")
     train.add_argument("--dev", type=Path, help="labelled dev requests, for the recorded metrics (default: packaged)")
     train.add_argument("--output", type=Path, help="the artefact to write (default: the shipped model.npz)")
-    train.add_argument("--metrics", type=Path, help="where the dev metrics go (default: model_metrics.json)")
-    train.add_argument("--cross-validate", action="store_true",
-                       help="only print the grouped cross-validation of the candidate settings on the training files")
+    train.add_argument("--metrics", type=Path, help="where the recorded figures go (default: model_metrics.json)")
+    train.add_argument("--leave-one-source-out", action="store_true",
+                       help="only evaluate candidate settings, each source of the training files held out in turn")
+    train.add_argument("--candidates", nargs="+", metavar="NAME",
+                       help="with --leave-one-source-out: which candidates (default: all, the shipped one first)")
+    train.add_argument("--loso-output", type=Path, help="with --leave-one-source-out: also write the figures as JSON")
     train.set_defaults(run=_train_router)
 
 
@@ -81,10 +84,10 @@ def _train_router(args: argparse.Namespace) -> int:
     from router.classifier.model import ARTEFACT
     from router.classifier.train import DATA, METRICS, TRAINING, train_router
 
-    if args.cross_validate:
-        from router.classifier.crossval import run
+    if args.leave_one_source_out:
+        from router.classifier.loso import CANDIDATES, run
 
-        run(args.train or TRAINING)
+        run(args.train or TRAINING, args.candidates or tuple(CANDIDATES), args.loso_output)
         return 0
     train_router(
         args.train or TRAINING, args.dev or DATA / "dev.jsonl", args.output or ARTEFACT, args.metrics or METRICS

@@ -21,6 +21,19 @@ def evaluate(
     records: Sequence[Record], classify: ClassifyFn, *, min_confidence: float, fallback: Category
 ) -> dict[str, Any]:
     """Classify every record once, timing each decision; the metrics as one JSON-ready dict."""
+    predicted, latencies_ms = decide(records, classify, min_confidence=min_confidence, fallback=fallback)
+    metrics = scored(records, predicted)
+    metrics["latency_ms"] = {
+        "p50": round(float(np.percentile(latencies_ms, 50)), 4),
+        "p99": round(float(np.percentile(latencies_ms, 99)), 4),
+    }
+    return metrics
+
+
+def decide(
+    records: Sequence[Record], classify: ClassifyFn, *, min_confidence: float, fallback: Category
+) -> tuple[list[Category], list[float]]:
+    """Each record's category after the fallback, and how long each decision took (ms)."""
     predicted: list[Category] = []
     latencies_ms = []
     for record in records:
@@ -28,11 +41,22 @@ def evaluate(
         result = with_fallback(classify(record.messages), min_confidence, fallback)
         latencies_ms.append((time.perf_counter() - start) * 1000)
         predicted.append(result.category)
+    return predicted, latencies_ms
+
+
+def scored(records: Sequence[Record], predicted: Sequence[Category]) -> dict[str, Any]:
+    """`scores` of the records' labels, and per language where the records name theirs (`lang`)."""
     metrics = scores([r.label for r in records], predicted)
-    metrics["latency_ms"] = {
-        "p50": round(float(np.percentile(latencies_ms, 50)), 4),
-        "p99": round(float(np.percentile(latencies_ms, 99)), 4),
-    }
+    languages = sorted({r.lang for r in records if r.lang})
+    if languages:
+        metrics["per_language"] = {}
+        for lang in languages:
+            members = [(r.label, p) for r, p in zip(records, predicted) if r.lang == lang]
+            result = scores([g for g, _ in members], [p for _, p in members])
+            metrics["per_language"][lang] = {
+                "n": result["n"], "accuracy": result["accuracy"], "macro_f1": result["macro_f1"],
+                "f1": {label: row["f1"] for label, row in result["per_label"].items() if row["support"]},
+            }
     return metrics
 
 
@@ -76,4 +100,9 @@ def report(metrics: dict[str, Any]) -> str:
     lines += ["", "confusion (rows: gold, columns: predicted)", " " * 10 + "".join(f"{p:>10}" for p in labels)]
     for gold in labels:
         lines.append(f"{gold:<10}" + "".join(f"{metrics['confusion'][gold][p]:>10}" for p in labels))
+    if "per_language" in metrics:
+        lines += ["", "per language (F1 of each label present)", f"{'lang':<6} {'n':>4} {'accuracy':>8}  f1"]
+        for lang, row in metrics["per_language"].items():
+            f1 = "  ".join(f"{label} {value:.2f}" for label, value in row["f1"].items())
+            lines.append(f"{lang:<6} {row['n']:>4} {row['accuracy']:>8.4f}  {f1}")
     return "\n".join(lines)

@@ -1,32 +1,67 @@
-"""Text → sparse features: words, word pairs, word stems, and the deterministic signals.
+"""Text → sparse features: words, word pairs, word stems, character n-grams and the signals.
 
-Everything is lower-cased and NFKC-normalised; digit runs collapse to their length (1, 2, 3+
-digits), so the model learns "there is a number here", not which one; multiple-choice option
-labels, code fences and other symbols are not lexical features (layout or notation: the signals
-read the notation that matters, equations and code syntax). CJK characters count as
-words of their own. Lexical features of a turn have a fixed L2 norm (a long text is not louder;
-the turn's weight decides its share); signal features keep a fixed scale, so the learned weight
-of, say, "math terms" applies in every language the signal's lexicon covers.
+Everything is lower-cased and NFKC-normalised. Digit runs are number-insensitive: by default
+they are no lexical feature at all (the "numbers" signal counts them), so "houses numbered 1 to
+4" reads like "houses numbered" and a digit does not mean math. Multiple-choice option labels,
+code fences and other symbols are not lexical features (layout or notation: the signals read the
+notation that matters, equations and code syntax). Chinese, Japanese and Korean characters count
+as words of their own (their pairs are the character bigrams); runs of scripts written without
+spaces (Thai, Lao, Khmer, Myanmar) and, as an option, every word also count by their character
+trigrams. Words keep their combining marks (Devanagari and other Indic vowel signs, Arabic and
+Hebrew points), so a Hindi word stays one word. Lexical features of a turn have a fixed L2 norm
+(a long text is not louder; the turn's weight decides its share); signal features keep a fixed
+scale, so the learned weight of, say, "math terms" applies in every language the signal's
+lexicon covers. `FeatureSpec` names the choices; the artefact records the one it was trained with.
 """
 
 import math
 import re
 import unicodedata
-from typing import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any, Iterable
 
 from router.classifier.conversation import Turn
 from router.classifier.signals import detect
 
 SIGNAL_PREFIX = "s "
-_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W\d_]+|\d+|[^\w\s]")
+# Letters with their combining marks (Indic vowel signs, Arabic/Hebrew points, Thai vowels).
+_MARKS = "\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0900-\u0963\u0971-\u0dff\u0e31-\u0e3a\u0e47-\u0e4e\u0eb1-\u0ecd\u102b-\u103e\u17b4-\u17d3"
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+_TOKEN = re.compile(rf"[{_CJK}]|(?:[^\W\d_{_CJK}]|[{_MARKS}])+|\d+|[^\w\s]")
+_UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")  # Thai, Lao, Myanmar, Khmer
 _DIGITS = {1: "0", 2: "00"}
 # Layout, not topic: "A." / "(b)" option labels (benchmarks differ in style).
 _LAYOUT = re.compile(r"^[ \t]*\(?[a-j][.)][ \t]", re.MULTILINE)
+# Whole option lines of a multiple-choice layout, and an "Options:" heading.
+_OPTION_LINES = re.compile(r"^[ \t]*(?:\(?[a-j][.)][ \t].*|options:[ \t]*)$", re.MULTILINE)
 _STEM = 5  # words longer than this also count by their first letters: functions ~ functional
-# A turn's lexical features have this L2 norm, next to signals of weight up to 1 each. Larger
-# values fit the training sources better under cross-validation but let English words drown the
-# signals that carry other languages (at 2.0 the multilingual check set scored 0.78-0.85).
-LEXICAL_NORM = 1.0
+_GRAM = 3
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """Which lexical features a model reads (chosen by leave-one-source-out evaluation)."""
+
+    pairs: bool = True
+    stems: bool = True
+    word_trigrams: bool = False  # character trigrams of every word, not only of unspaced scripts
+    digits: str = "none"  # "none": no lexical digit features; "length": 0 / 00 / 000 by digit count
+    # A turn's lexical features have this L2 norm, next to signals of weight up to 1 each.
+    lexical_norm: float = 1.0
+    without_signals: tuple[str, ...] = ()  # signals the model does not read
+    # Lettered option lines: "keep" reads them (their labels are layout), "drop" reads only the
+    # question (what is asked decides the label; options full of dates or times say math).
+    option_lines: str = "keep"
+
+    def as_meta(self) -> dict[str, Any]:
+        return {**asdict(self), "without_signals": list(self.without_signals)}
+
+    @classmethod
+    def from_meta(cls, meta: dict[str, Any]) -> "FeatureSpec":
+        return cls(**{**meta, "without_signals": tuple(meta.get("without_signals", ()))})
+
+
+DEFAULT_SPEC = FeatureSpec()
 
 
 def normalise(text: str) -> str:
@@ -34,11 +69,11 @@ def normalise(text: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    """Tokens of normalised text: words, single CJK characters, digit runs, single symbols."""
+    """Tokens of normalised text: words, single CJK characters, digit runs (0 / 00 / 000), single symbols."""
     return [_DIGITS.get(len(t), "000") if t.isdigit() else t for t in _TOKEN.findall(text)]
 
 
-def features(turns: Iterable[Turn]) -> dict[str, float]:
+def features(turns: Iterable[Turn], spec: FeatureSpec = DEFAULT_SPEC) -> dict[str, float]:
     """The weighted sum of the turns' features, in a deterministic order.
 
     An earlier turn's signals count at its weight squared: it lends its topic to a follow-up
@@ -47,24 +82,33 @@ def features(turns: Iterable[Turn]) -> dict[str, float]:
     out: dict[str, float] = {}
     for turn in turns:
         text = normalise(turn.text)
+        if spec.option_lines == "drop":
+            text = _OPTION_LINES.sub("", text)
         toks = tokens(_LAYOUT.sub(" ", text))
-        lexical = _lexical(toks)
-        if lexical and not out:
-            out = dict.fromkeys(lexical, LEXICAL_NORM * turn.weight / math.sqrt(len(lexical)))
-        elif lexical:
-            value = LEXICAL_NORM * turn.weight / math.sqrt(len(lexical))
+        lexical = _lexical(toks, spec)
+        if lexical:
+            value = spec.lexical_norm * turn.weight / math.sqrt(len(lexical))
             for name in lexical:
                 out[name] = out.get(name, 0.0) + value
         for signal, hits, _ in detect(text, toks):
+            if signal.name in spec.without_signals:
+                continue
             name = SIGNAL_PREFIX + signal.name
             out[name] = out.get(name, 0.0) + turn.weight * turn.weight * hits / signal.cap
     return out
 
 
-def _lexical(toks: list[str]) -> dict[str, None]:
+def _lexical(toks: list[str], spec: FeatureSpec) -> dict[str, None]:
     """Distinct feature names in first-seen order (a dict, so sums run in the same order every run)."""
-    toks = [t for t in toks if t.isalnum()]  # symbols are layout or notation, which the signals read
-    names = ["w " + t for t in toks]
-    names += ["b " + a + " " + b for a, b in zip(toks, toks[1:])]
-    names += ["p " + t[:_STEM] for t in toks if len(t) > _STEM]
+    # Symbols are single characters that are not alphanumeric; a word with marks (हिन्दी) is no symbol.
+    words = [t for t in toks if (len(t) > 1 or t.isalnum()) and (spec.digits != "none" or not t.isdigit())]
+    names = ["w " + t for t in words]
+    if spec.pairs:
+        names += ["b " + a + " " + b for a, b in zip(words, words[1:])]
+    if spec.stems:
+        names += ["p " + t[:_STEM] for t in words if len(t) > _STEM]
+    for word in words:
+        if len(word) > _GRAM and (spec.word_trigrams or _UNSPACED.match(word)):
+            padded = f"<{word}>"
+            names += ["c " + padded[i : i + _GRAM] for i in range(len(padded) - _GRAM + 1)]
     return dict.fromkeys(names)

@@ -1,15 +1,17 @@
 """The learned classifier: a multinomial logistic regression over `features`, numpy only.
 
 The artefact is one `.npz` (no pickle: loaded with `allow_pickle=False`) holding the weight
-matrix, the biases, the vocabulary (UTF-8, one feature per line) and a JSON header (labels,
-calibration temperature, provenance). Prediction is a gather of the request's feature rows and a
-dot product: tens of microseconds. Images and empty requests never reach the model (`settled`).
+matrix, the biases, the vocabulary (UTF-8, one feature per line), a JSON header (labels,
+calibration temperature, feature choices, provenance) and, when the model reads embeddings, the
+tokenizer (its JSON, as bytes) and one row of label scores per token (`embedding.py`).
+Prediction is a gather of the request's feature rows and a dot product, plus a gather of token
+rows: well under a millisecond. Images and empty requests never reach the model (`settled`).
 """
 
 import functools
 import json
-from itertools import repeat
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -17,13 +19,15 @@ import numpy as np
 
 from deployments.types import Message
 from router.classifier.conversation import Turn, settled, user_turns
-from router.classifier.features import SIGNAL_PREFIX, features
+from router.classifier.embedding import TokenTable
+from router.classifier.features import SIGNAL_PREFIX, FeatureSpec, features
 from router.classifier.result import Classification
 from serve_app.config import Category
 
 ARTEFACT = Path(__file__).with_name("model.npz")
 _TOP_FEATURES = 4
-_KINDS = {"w": "word", "b": "words", "p": "stem", "s": "signal"}
+_KINDS = {"w": "word", "b": "words", "p": "stem", "c": "characters", "s": "signal"}
+EMBEDDING_REASON = "embedding"
 
 
 @dataclass(frozen=True)
@@ -34,10 +38,15 @@ class LinearModel:
     bias: np.ndarray  # (labels,)
     temperature: float
     meta: dict[str, Any]
+    token_scores: TokenTable | None = None  # per-token label scores of the pooled embedding
 
     @functools.cached_property
     def index(self) -> dict[str, int]:
         return {name: i for i, name in enumerate(self.names)}
+
+    @functools.cached_property
+    def spec(self) -> FeatureSpec:
+        return FeatureSpec.from_meta(self.meta["features"]) if "features" in self.meta else FeatureSpec()
 
     @classmethod
     def load(cls, path: Path = ARTEFACT) -> "LinearModel":
@@ -45,31 +54,46 @@ class LinearModel:
             meta = json.loads(data["meta"].tobytes().decode("utf-8"))
             names = tuple(data["vocabulary"].tobytes().decode("utf-8").split("\n"))
             weights, bias = data["weights"], data["bias"]
-        if weights.shape != (len(names), len(meta["labels"])):
-            raise ValueError(f"{path}: weights {weights.shape} do not match {len(names)} features × {meta['labels']}")
-        return cls(tuple(meta["labels"]), names, weights, bias, float(meta["temperature"]), meta)
+            table = None
+            if "token_scores" in data.files:
+                table = TokenTable.from_json(data["tokenizer"].tobytes().decode("utf-8"), data["token_scores"])
+        labels = meta["labels"]
+        if weights.shape != (len(names), len(labels)):
+            raise ValueError(f"{path}: weights {weights.shape} do not match {len(names)} features × {labels}")
+        if table is not None and table.rows.shape[1] != len(labels):
+            raise ValueError(f"{path}: token scores {table.rows.shape} do not match the labels {labels}")
+        return cls(tuple(labels), names, weights, bias, float(meta["temperature"]), meta, table)
 
-    def save(self, path: Path) -> None:
+    def save(self, path: Path, tokenizer_json: str | None = None) -> None:
+        """Write the artefact; `tokenizer_json` is required when the model has token scores."""
         meta = {**self.meta, "labels": list(self.labels), "temperature": self.temperature}
         as_bytes = lambda text: np.frombuffer(text.encode("utf-8"), dtype=np.uint8)  # noqa: E731
+        arrays = {
+            "weights": self.weights.astype(np.float32),
+            "bias": self.bias.astype(np.float32),
+            "vocabulary": as_bytes("\n".join(self.names)),
+            "meta": as_bytes(json.dumps(meta, sort_keys=True)),
+        }
+        if self.token_scores is not None:
+            if tokenizer_json is None:
+                raise ValueError("a model with token scores needs its tokenizer_json to be saved")
+            arrays |= {"token_scores": self.token_scores.rows.astype(np.float32), "tokenizer": as_bytes(tokenizer_json)}
         with open(path, "wb") as out:  # a file object: savez would otherwise add .npz to the name
-            np.savez_compressed(
-                out,
-                weights=self.weights.astype(np.float32),
-                bias=self.bias.astype(np.float32),
-                vocabulary=as_bytes("\n".join(self.names)),
-                meta=as_bytes(json.dumps(meta, sort_keys=True)),
-            )
+            np.savez_compressed(out, **arrays)
 
-    def probabilities(self, feats: dict[str, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Calibrated label probabilities, plus the known features' weight rows and values (for reasons)."""
+    def logits(self, turns: Sequence[Turn]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Uncalibrated logits, the known features' rows and values, and the embedding's share (for reasons)."""
+        feats = features(turns, self.spec)
         found = np.array(list(map(self.index.get, feats, repeat(-1))), dtype=np.intp)  # the lookups in C
         known = found >= 0
-        rows = self.weights[found[known]]
         values = np.fromiter(feats.values(), dtype=np.float32, count=len(feats))[known]
-        logits = (values @ rows + self.bias) / self.temperature
-        exp = np.exp(logits - logits.max())
-        return exp / exp.sum(), found[known], values
+        logits = values @ self.weights[found[known]] + self.bias
+        pooled = np.zeros(len(self.labels)) if self.token_scores is None else self.token_scores.pooled(turns)
+        return logits + pooled, found[known], values, pooled
+
+    def probabilities(self, turns: Sequence[Turn]) -> np.ndarray:
+        """Calibrated label probabilities."""
+        return _softmax(self.logits(turns)[0] / self.temperature)
 
     def classify(self, messages: Sequence[Message], *, context_turns: int = 2) -> Classification:
         """Image → vision, no text → general, otherwise this model's decision on the user turns."""
@@ -77,20 +101,31 @@ class LinearModel:
         return settled(messages, turns) or self.classify_turns(turns)
 
     def classify_turns(self, turns: Sequence[Turn]) -> Classification:
-        probs, rows, values = self.probabilities(features(turns))
+        logits, rows, values, pooled = self.logits(turns)
+        probs = _softmax(logits / self.temperature)
         best = int(probs.argmax())
-        return Classification(self.labels[best], round(float(probs[best]), 3), self._reasons(best, rows, values))
+        return Classification(self.labels[best], round(float(probs[best]), 3), self._reasons(best, rows, values, pooled))
 
-    def _reasons(self, best: int, rows: np.ndarray, values: np.ndarray) -> tuple[str, ...]:
+    def _reasons(self, best: int, rows: np.ndarray, values: np.ndarray, pooled: np.ndarray) -> tuple[str, ...]:
         """The features that pushed hardest toward the winner, against the other labels' average."""
-        if not len(rows):
-            return ("no known features",)
+        others = lambda scores: (scores.sum(axis=-1) - scores[..., best]) / (len(self.labels) - 1)  # noqa: E731
         weights = self.weights[rows]
-        others = (weights.sum(axis=1) - weights[:, best]) / (len(self.labels) - 1)
-        margin = values * (weights[:, best] - others)
+        margins = list(values * (weights[:, best] - others(weights)))
+        described = [_describe(self.names[row]) for row in rows]
+        if self.token_scores is not None:
+            margins.append(float(pooled[best] - others(pooled)))
+            described.append(EMBEDDING_REASON)
+        if not described:
+            return ("no known features",)
+        margin = np.array(margins)
         top = np.argsort(-margin, kind="stable")[:_TOP_FEATURES]
-        reasons = tuple(f"{_describe(self.names[rows[i]])} {margin[i]:+.2f}" for i in top if margin[i] > 0)
+        reasons = tuple(f"{described[i]} {margin[i]:+.2f}" for i in top if margin[i] > 0)
         return reasons or ("no feature favours it; prior",)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    exp = np.exp(logits - logits.max())
+    return exp / exp.sum()
 
 
 def _describe(name: str) -> str:

@@ -19,6 +19,7 @@ class Record:
     label: Category
     source: str
     messages: tuple[Message, ...]
+    lang: str = ""  # ISO 639-1 code of the last user turn, where the file says it
 
 
 def read_records(path: Path) -> list[Record]:
@@ -38,7 +39,7 @@ def _record(row: dict[str, Any], folder: Path) -> Record:
     if label not in CATEGORIES:
         raise ValueError(f"label {label!r} is not one of {list(CATEGORIES)}")
     messages = tuple(Message(m["role"], _parts(m["content"], folder)) for m in row["messages"])
-    return Record(str(row.get("id", "")), label, str(row.get("source", "")), messages)
+    return Record(str(row.get("id", "")), label, str(row.get("source", "")), messages, str(row.get("lang", "")))
 
 
 def _parts(content: str | list[dict[str, Any]], folder: Path) -> tuple[ContentPart, ...]:

@@ -3,15 +3,19 @@
 A signal fires on a pattern (regex over the normalised text: code syntax, LaTeX, equations,
 phrases) or on a lexicon (single words, stems written `stem*`, looked up per token with a cache,
 so a long text costs one dict lookup per word; word pairs written `first+second`, looked up per
-pair of adjacent tokens). The rules baseline scores the signals directly; the learned model
-takes them as features next to the words, so a weight learned on English data carries over to
-the other languages the lexicons list (es, de, fi, fr, zh).
+pair of adjacent tokens, one pass for all signals). The cue words per language live in
+`lexicons.py`. The rules baseline scores the signals directly; the learned model takes them as
+features next to the words, so a weight learned in one language carries over to every language
+the lexicons list. Patterns are flat alternations whose alternatives start with a literal, so
+`re` scans for their first characters instead of trying the whole pattern at every position.
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence
 
+from router.classifier import lexicons
 from serve_app.config import Category
 
 
@@ -32,7 +36,7 @@ def _signal(
     category: Category, name: str, weight: float, cap: int = 1, pattern: str = "", lexicon: str = "",
     before_question: bool = False,
 ) -> Signal:
-    entries = lexicon.split()
+    entries = unicodedata.normalize("NFKC", lexicon).lower().split()  # as features.normalise writes text
     return Signal(
         category,
         name,
@@ -58,19 +62,25 @@ SIGNALS: tuple[Signal, ...] = (
         r"select .+ from|create table|const \w|let \w+ =|var \w|function \w|return\b|for \w+ in |"
         r"if __name__|print\(|console\.log|</?[a-z]+[ >])|\)\s*\{|;$|=>|->|::|\.\w+\(|==|!=|&&|\|\||c\+\+|c#)",
     ),
+    _signal("code", "programming terms", 1.0, cap=4, pattern=lexicons.PROGRAMMING_SCRIPTS, lexicon=lexicons.PROGRAMMING),
+    # Code without code syntax: git, cron, regular expressions, shells, build tools, pasted errors.
+    _signal("code", "developer tools", 1.0, cap=3, pattern=lexicons.DEVELOPER_SCRIPTS, lexicon=lexicons.DEVELOPER_TOOLS),
+    # Spreadsheets: a formula (=NAME( after a space), a cell range (A1:B10) or a function name in any of
+    # Excel's languages.
     _signal(
         "code",
-        "programming terms",
+        "spreadsheet",
         1.0,
-        cap=4,
-        pattern=r"代码|程序|编程|算法|脚本|调试|数组|字符串|递归",
-        lexicon="python javascript typescript java rust golang kotlin swift sql bash shell regex api json "
-        "html css docker kubernetes git pandas numpy react django flask matlab pytorch function functions "
-        "función funciones funcion funktion funktionen funktio* fonction code código codigo koodi* quellcode "
-        "program programs programa* programm* ohjelm* algorithm* algoritm* script* compil* kompil* debug* "
-        "depura* bug bugs exception arrays array recursi* rekursi* endpoint refactor* variable variables "
-        "string strings dataframe query consulta abfrage kysely* implement* implementa* método methode "
-        "class klasse clase luokka* compiler",
+        cap=3,
+        # Every alternative starts with a literal, so re scans for its first characters (a look-behind
+        # first would make it try the whole pattern at every position); a cell range (A1:B10, $A$1:B2)
+        # is found at its first digit and its letters are checked behind it.
+        pattern=r"=(?<![^\s\"'`:]=)[^\W\d_]{2,}(?:\.[^\W\d_]+)*\(|\d(?:"
+        + "|".join(f"(?<={edge}{letters}{dollar}\\d)" for edge in (r"\W", "^") for letters in ("[a-z]", "[a-z][a-z]")
+                   for dollar in ("", r"\$"))
+        + r")\d{0,5}\s*:\s*\$?[a-z]{1,2}\$?\d{1,6}\b|"
+        + "|".join(re.escape(name) + r"\b" for name in lexicons.SPREADSHEET_DOTTED.split()),
+        lexicon=lexicons.SPREADSHEET,
     ),
     _signal(
         "code",
@@ -102,18 +112,9 @@ SIGNALS: tuple[Signal, ...] = (
         "math terms",
         1.0,
         cap=4,
-        pattern=r"(?:求解|方程|计算|多少|积分|导数|概率|证明|三角形|面积|周长|质数|素数|平均|整数|分数|百分之|"
-        r"how (?:many|much)\b|wie viele?\b|kuinka (?:monta|paljon)\b|sum of\b|product of\b|expected value\b)",
-        lexicon="solve resuelve resolver löse ratkaise résous resous equation equations ecuación* ecuacion* "
-        "gleichung* yhtälö* yhtalo* équation* integral* integraali* derivative derivada ableitung derivaat* "
-        "differentiate probability probabilidad wahrscheinlichkeit todennäköisyy* prove demuestra beweise todista "
-        "theorem teorema calculate compute calcula* berechne* laske* calcule* cuántos cuántas cuánto cuanto "
-        "cuantos remainder divisible prime primes primo primos primzahl* alkulu* polynomial polinomio* polynom* "
-        "fraction fractions percent percentage porcentaje prozent prosent* area área fläche pinta-ala perimeter "
-        "perímetro triangle triángulo dreieck* kolmio* circle círculo kreis* ympyr* radius angle ángulo winkel "
-        "kulma* matrix matriz vector vectors integer integers entero enteros kokonaislu* average promedio "
-        "durchschnitt* keskiarvo* ratio factorial logarithm simplify simplifica vereinfache sievennä evaluate "
-        "median variance varianza varianz varianssi",
+        pattern=lexicons.MATH_SCRIPTS + r"|how (?:many|much)\b|wie viele?\b|kuinka (?:monta|paljon)\b|sum of\b|product of\b|"
+        r"expected value\b",
+        lexicon=lexicons.MATH,
     ),
     _signal("math", "numbers", 0.4, cap=5, lexicon="0 00 000"),  # digit runs, as features.tokens writes them
     _signal(
@@ -129,7 +130,7 @@ SIGNALS: tuple[Signal, ...] = (
         "logic-puzzle cues",
         1.6,
         cap=3,
-        pattern=r"(?:谜语|谜题|猜|打一|说真话|说谎|撒谎|推理|推断|逻辑|顺序|一定是|谁是|"
+        pattern=r"(?:"+lexicons.PUZZLE_SCRIPTS+r"|"
         r"tells? the truth\b|dice la verdad\b|sagt die wahrheit\b|puhuu? totta\b|dit la vérité\b|"
         r"must be true\b|which of the following is true\b|in what order\b|arranged? in\b|"
         r"fixed order\b|valid argument\b|step by step\b|paso a paso\b|schritt für schritt\b|"
@@ -137,12 +138,7 @@ SIGNALS: tuple[Signal, ...] = (
         r"who (?:is|was) (?:the )?\w+est\b|quién es (?:el|la) más\b|wer ist (?:der|die) \w+ste\b|"
         r"what am i\b|qué soy\b|was bin ich\b|mikä olen\b|que suis-je\b|think it through\b|reason it out\b|"
         r"explain your reasoning\b|does (?:it|that) follow\b)",
-        lexicon="riddle riddles puzzle puzzles acertijo* adivinanza* rätsel rätsels arvoitu* énigme enigme "
-        "lies lying liar liars knave knaves miente mienten mentiroso* lügt lügen lügner* valehtel* deduce "
-        "deduction deduc* folgere schließe päättele päättely* logically lógica* logik* logiikka* premise "
-        "premises premisa* prämisse* premissi* constraint constraints restricción restricciones bedingung* "
-        "ehdot ehto orden reihenfolge järjesty* fallacy fallacies falacia falacias fehlschluss sophisme "
-        "syllogism syllogisms silogismo therefore valid invalid conclude conclusion",
+        lexicon=lexicons.PUZZLE,
     ),
     _signal(
         "reasoning",
@@ -165,9 +161,17 @@ SIGNALS: tuple[Signal, ...] = (
         "reasoning",
         "possibility question",
         0.5,
-        pattern=r"(?=[cwdipkvo])(?<![\w,] )(?<!\w)(?:(?:could|would|can|did|was|were) (?:a|an|any|someone|somebody|anyone|people) \w|"
-        r"is it possible (?:that|for)\b|(?:podría|pudo|puede) (?:un|una|alguien)\b|(?:könnte|hätte|kann) (?:ein|eine|jemand)\b|"
-        r"(?:voisiko|olisiko|pystyisikö)\b)|有可能|可能.{1,20}吗",
+        # A flat alternation whose every alternative starts with a literal (see "spreadsheet"); the
+        # look-behinds after each first word keep the question at the start of a clause.
+        pattern="|".join(
+            [f"{word}(?<![\\w,] {word})(?<!\\w{word}) (?:a|an|any|someone|somebody|anyone|people) \\w"
+             for word in ("could", "would", "can", "did", "was", "were")]
+            + [f"{phrase}(?<![\\w,] {phrase})(?<!\\w{phrase})\\b" for phrase in (
+                "is it possible that", "is it possible for", "podría un", "podría una", "podría alguien", "pudo un",
+                "pudo una", "pudo alguien", "puede un", "puede una", "puede alguien", "könnte ein", "könnte eine",
+                "könnte jemand", "hätte ein", "hätte eine", "hätte jemand", "kann ein", "kann eine", "kann jemand",
+                "voisiko", "olisiko", "pystyisikö")]
+            + ["有可能", "可能.{1,20}吗", *lexicons.POSSIBILITY]),
     ),
     # Lettered options on their own lines: a multiple-choice test (general unless its words say otherwise).
     _signal("general", "multiple-choice options", 0.5, pattern=r"^[ \t]*\(?a[.)](?=[ \t].*\n(?:.*\n)*?[ \t]*\(?b[.)][ \t])"),
@@ -186,6 +190,11 @@ SIGNALS: tuple[Signal, ...] = (
 _STEM_LENGTHS = sorted({len(stem) for signal in SIGNALS for stem in signal.stems})
 _CACHE_LIMIT = 100_000
 _token_hits: dict[str, tuple[int, ...]] = {}
+# Word pair → the signals whose lexicon lists it: one pass over a text's pairs serves them all.
+_PAIR_HITS: dict[tuple[str, str], tuple[int, ...]] = {}
+for _index, _signal_with_pairs in enumerate(SIGNALS):
+    for _pair in _signal_with_pairs.pairs:
+        _PAIR_HITS[_pair] = (*_PAIR_HITS.get(_pair, ()), _index)
 
 
 def detect(text: str, toks: Sequence[str]) -> Iterator[tuple[Signal, int, str]]:
@@ -194,10 +203,15 @@ def detect(text: str, toks: Sequence[str]) -> Iterator[tuple[Signal, int, str]]:
     for tok, hits in zip(toks, map(_token_hits.get, toks)):  # the cache lookup in C; most tokens hit nothing
         for index in _lexicon_hits(tok) if hits is None else hits:
             lexical.setdefault(index, []).append(tok)
+    paired: dict[int, list[str]] = {}
+    pairs = list(zip(toks, toks[1:]))
+    for pair, hits in zip(pairs, map(_PAIR_HITS.get, pairs)):
+        for index in hits or ():
+            paired.setdefault(index, []).append(" ".join(pair))
     for index, signal in enumerate(SIGNALS):
         found = lexical.get(index, [])[: signal.cap]
-        if signal.pairs and len(found) < signal.cap:
-            found += [" ".join(pair) for pair in zip(toks, toks[1:]) if pair in signal.pairs][: signal.cap - len(found)]
+        if index in paired and len(found) < signal.cap:
+            found += paired[index][: signal.cap - len(found)]
         if signal.pattern is not None and len(found) < signal.cap:
             scope = text[: max(text.rfind("?"), text.rfind("？"), 0)] if signal.before_question else text
             found += [m.group(0).strip() for _, m in zip(range(signal.cap - len(found)), signal.pattern.finditer(scope))]

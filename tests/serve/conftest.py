@@ -12,8 +12,6 @@ import pytest
 
 from serve_app.launch import free_port, local_serve
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
@@ -42,8 +40,6 @@ def spans_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def serve_url(cache_dir: str, dashboard_port: int, metrics_port: int, spans_path: Path) -> Iterator[str]:
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    os.environ.setdefault("RAY_TMPDIR", str(REPO / ".ray_tmp"))
-    Path(os.environ["RAY_TMPDIR"]).mkdir(exist_ok=True)
     from ray import serve
 
     from serve_app.builder import CONFIG_DIR, build_app, serve_config_args

@@ -10,11 +10,10 @@ import uuid
 from pathlib import Path
 from typing import Callable, TypeVar
 
-import httpx
 import ray
-from prometheus_client.parser import text_string_to_metric_families
 
-from router.metrics import METRICS
+from cluster_ops import scrape, total
+from router.metrics import METRICS, REPLICA_CHOICE_METRICS
 
 T = TypeVar("T")
 TRACE_ID = uuid.uuid4().hex
@@ -102,21 +101,6 @@ def test_request_ids_are_echoed_or_made_and_reach_the_access_log(http):
     assert streamed["stream"] is True and streamed["status"] == 200
 
 
-def scrape(metrics_port: int) -> dict[str, list]:
-    """Samples of the router's metrics by series name (Ray adds the `ray_` prefix)."""
-    text = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
-    samples: dict[str, list] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name.startswith("ray_qwen_router_"):
-                samples.setdefault(sample.name.removeprefix("ray_"), []).append(sample)
-    return samples
-
-
-def total(samples: dict[str, list], name: str, **labels: str) -> float:
-    return sum(s.value for s in samples.get(name, []) if labels.items() <= s.labels.items())
-
-
 def test_the_router_metrics_reach_rays_prometheus_endpoint(http, metrics_port):
     explicit = {**MATH, "model": "qwen2.5-coder"}
     for body in (MATH, MATH, explicit):
@@ -147,6 +131,8 @@ def test_the_router_metrics_reach_rays_prometheus_endpoint(http, metrics_port):
     assert "qwen_router_route_confidence_count" not in {  # explicit requests skip the classifier
         name for name, found in samples.items() for s in found if s.labels.get("category") == "explicit"
     }
-    # Fallbacks are counted only when one happens; the unit tests cover that counter.
+    # Fallbacks are counted only when one happens; the unit tests cover that counter. This app
+    # keeps Serve's replica routing; test_replica_affinity.py reads the replica-choice metrics.
     exported = {name.removesuffix(suffix) for name in samples for suffix in ("_bucket", "_count", "_sum") if name.endswith(suffix)}
-    assert {m.name for m in METRICS} - {"qwen_router_fallbacks_total"} <= exported | samples.keys()
+    skipped = {"qwen_router_fallbacks_total", *(m.name for m in REPLICA_CHOICE_METRICS)}
+    assert {m.name for m in METRICS} - skipped <= exported | samples.keys()

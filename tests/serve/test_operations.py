@@ -9,17 +9,13 @@ autoscaling and routing policy in place, time requests out, spill load over and 
 import concurrent.futures
 import copy
 import json
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 import ray
-import yaml
 
-from cluster_ops import serve_deploy, wait_until
+from cluster_ops import checked_deploy, wait_until
 
 LONG = {"messages": [{"role": "user", "content": "Write a long story."}], "max_tokens": 1500, "temperature": 0}
 MATH = {"model": "auto", "messages": [{"role": "user", "content": "Solve 3x + 5 = 20 for x."}], "max_tokens": 4}
@@ -56,15 +52,6 @@ def ops_config(cache_dir: str, *, primary: dict = PRIMARY, router_user_config: d
         "deployments": [router, primary, {"name": "backup", "num_replicas": 1}],
     }
     return {"applications": [application]}
-
-
-def checked_deploy(document: dict, dashboard_port: int, workdir: Path) -> None:
-    """`qwen-router config check`, then `serve deploy`, as an operator would."""
-    path = workdir / f"ops-{time.monotonic_ns()}.yaml"
-    path.write_text(yaml.safe_dump(document))
-    check = subprocess.run([sys.executable, "-m", "serve_app.cli", "config", "check", str(path)], capture_output=True, text=True)
-    assert check.returncode == 0, check.stderr
-    serve_deploy(document, dashboard_port, path)
 
 
 def replica_actors(dashboard_port: int) -> set[str]:

@@ -63,4 +63,4 @@ def test_train_router_writes_artefact_and_metrics(tmp_path, capsys):
     data.write_text("".join(json.dumps(r) + "\n" for r in rows * 2))
     out, metrics = tmp_path / "m.npz", tmp_path / "m.json"
     assert main(["train-router", "--train", str(data), "--dev", str(data), "--output", str(out), "--metrics", str(metrics)]) == 0
-    assert out.stat().st_size > 0 and json.loads(metrics.read_text())["dev"]["n"] == 2 * len(rows)
+    assert out.stat().st_size > 0 and json.loads(metrics.read_text())["sets"]["dev"]["n"] == 2 * len(rows)

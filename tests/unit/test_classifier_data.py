@@ -1,7 +1,8 @@
 """The classifier is never trained on what it is evaluated on: no check-set request in the training files.
 
-Exact copies are caught after normalisation, near copies of the hand-written check sets by shared
-word 3-grams (the measure the routing data used to keep its hidden set apart).
+Exact copies are caught after normalisation, near copies by shared word 3-grams (the measure the
+routing data used to keep its hidden set apart), against every training file: the benchmark
+copies, the authored requests and every file of natural requests.
 """
 
 import re
@@ -12,10 +13,11 @@ import pytest
 from router.classifier.conversation import has_image
 from router.classifier.features import normalise
 from router.classifier.records import Record, read_records
-from router.classifier.train import DATA, NATURAL, TRAINING, training_records
+from router.classifier.report import CHECK_SETS
+from router.classifier.train import DATA, TRAINING, training_records
 
-MULTILINGUAL = Path(__file__).resolve().parents[1] / "data" / "routing_multilingual.jsonl"
 NEAR_COPY = 0.5  # Jaccard similarity of word 3-grams
+EVALUATION_SETS = {"dev": DATA / "dev.jsonl", **CHECK_SETS}
 
 
 def _text(record: Record) -> str:
@@ -23,25 +25,33 @@ def _text(record: Record) -> str:
 
 
 def _grams(text: str) -> frozenset[tuple[str, ...]]:
-    words = re.findall(r"\w+", text)
+    # CJK characters are words of their own here too (their texts have no spaces to split on).
+    words = re.findall(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+", text)
     return frozenset(zip(words, words[1:], words[2:])) or frozenset({tuple(words)})
 
 
 TRAINING_RECORDS = training_records(TRAINING)  # text requests only: images are settled before the model
+HAND_WRITTEN = [(r.id, _grams(_text(r))) for r in TRAINING_RECORDS if r.source.startswith(("authored/", "natural/"))]
 
 
-@pytest.mark.parametrize("check_set", [DATA / "dev.jsonl", MULTILINGUAL, NATURAL], ids=lambda p: p.name)
-def test_no_check_set_request_is_in_the_training_files(check_set):
+def test_every_training_file_is_read():
+    assert {path.name for path in TRAINING} >= {"train.jsonl", "authored.jsonl", "devs.jsonl", "numbers.jsonl",
+                                                 "puzzles.jsonl", "everyday.jsonl", "mobile.jsonl", "threads.jsonl",
+                                                 "work.jsonl"}
+
+
+@pytest.mark.parametrize("name", EVALUATION_SETS)
+def test_no_evaluation_request_is_in_the_training_files(name):
     training = {_text(r) for r in TRAINING_RECORDS}
-    assert [r.id for r in read_records(check_set) if not has_image(r.messages) and _text(r) in training] == []
+    records = read_records(EVALUATION_SETS[name])
+    assert [r.id for r in records if not has_image(r.messages) and _text(r) in training] == []
 
 
-@pytest.mark.parametrize("check_set", [MULTILINGUAL, NATURAL], ids=lambda p: p.name)
-def test_no_hand_written_check_request_is_near_an_authored_one(check_set):
-    authored = [(r.id, _grams(_text(r))) for r in TRAINING_RECORDS if r.source.startswith("authored/")]
+@pytest.mark.parametrize("name", CHECK_SETS)
+def test_no_check_request_is_near_a_hand_written_training_request(name):
     near = []
-    for record in read_records(check_set):
+    for record in read_records(CHECK_SETS[name]):
         grams = _grams(_text(record))
-        near += [(record.id, other) for other, theirs in authored
+        near += [(record.id, other) for other, theirs in HAND_WRITTEN
                  if len(grams & theirs) / len(grams | theirs) >= NEAR_COPY]
     assert near == []

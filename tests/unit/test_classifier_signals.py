@@ -4,7 +4,7 @@ import pytest
 
 from deployments.types import Message, TextPart
 from router.classifier import classify_rules
-from router.classifier.features import features, normalise, tokens
+from router.classifier.features import FeatureSpec, features, normalise, tokens
 from router.classifier.conversation import Turn, bounded, user_turns
 from router.classifier.signals import detect
 
@@ -52,6 +52,17 @@ def fired(text: str) -> set[str]:
         ("孔子有可能用纸写过字吗？", "possibility question"),
         ("Write a poem about rain", "writing task"),
         ("Kirjoita runo sateesta", "writing task"),
+        # Code without code syntax: developer tools and spreadsheets.
+        ("cron for every weekday at 6:30?", "developer tools"),
+        ("git says fatal: refusing to merge unrelated histories", "developer tools"),
+        ("necesito una expresión regular para validar un DNI", "developer tools"),
+        ("Get-ChildItem in PowerShell only lists the top folder", "developer tools"),
+        ("ModuleNotFoundError: No module named 'requests'", "developer tools"),
+        ("=SVERWEIS(A2;Tabelle2!A:B;2;FALSCH) gibt #NV", "spreadsheet"),
+        ("Excel'de DÜŞEYARA ile fiyatı nasıl çekerim?", "spreadsheet"),
+        ("CERCA.VERT mi restituisce sempre errore", "spreadsheet"),
+        ("somar B2:B20 só quando C for maior que 10", "spreadsheet"),
+        ("как через ВПР подтянуть цену с другого листа", "spreadsheet"),
     ],
 )
 def test_signal_fires(text, signal):
@@ -72,6 +83,10 @@ def test_signal_fires(text, signal):
         ("What is a monad? Explain it simply.", "stated facts"),  # the statement follows the question
         ("Could you explain this error?", "possibility question"),
         ("What would a good name for my cat be?", "possibility question"),
+        ("y = sin(x) + cos(x), find the maximum", "spreadsheet"),  # a function of x, not a formula
+        ("We meet at 10:30 in room B2", "spreadsheet"),
+        ("I merged the two teams into one", "developer tools"),
+        ("I could have done better on the test, any tips?", "possibility question"),
     ],
 )
 def test_signal_stays_quiet(text, signal):
@@ -119,3 +134,103 @@ def test_user_turns_latest_first_and_only_users():
 def test_rules_baseline(text, expected):
     result = classify_rules([Message("user", (TextPart(text),))])
     assert result.category == expected and result.reasons
+
+
+# The cue lexicons, at least one request per language family for each category's signal.
+@pytest.mark.parametrize(
+    "text,signal",
+    [
+        # CJK
+        ("帮我写个正则表达式匹配手机号", "developer tools"),
+        ("このコードのエラーを直して", "programming terms"),
+        ("파이썬으로 리스트 정렬하는 함수 만들어줘", "programming terms"),
+        ("10人の中から3人選ぶ方法は何通り？", "math terms"),
+        ("이 방정식 좀 풀어줘", "math terms"),
+        ("なぞなぞを出して", "logic-puzzle cues"),
+        ("거짓말을 하는 사람은 누구일까?", "logic-puzzle cues"),
+        # Arabic, Persian, Hebrew
+        ("اكتب سكربت بايثون لقراءة ملف", "programming terms"),
+        ("احسب مساحة المثلث", "math terms"),
+        ("لغز: من الذي يكذب؟", "logic-puzzle cues"),
+        ("یک تابع پایتون بنویس", "programming terms"),
+        ("درصد تخفیف را حساب کن: میانگین قیمت‌ها", "math terms"),
+        ("כתוב פונקציה בפייתון", "programming terms"),
+        ("חידה: מי משקר?", "logic-puzzle cues"),
+        # Cyrillic
+        ("напиши скрипт на питоне", "programming terms"),
+        ("реши уравнение и найди вероятность", "math terms"),
+        ("загадка: кто из них лжец?", "logic-puzzle cues"),
+        ("скільки буде 15 відсотків від 80", "math terms"),
+        # Indic
+        ("पायथन में कोड लिखो", "programming terms"),
+        ("इस त्रिभुज का क्षेत्रफल कितना है?", "math terms"),
+        ("एक पहेली बताओ", "logic-puzzle cues"),
+        # Latin-script European
+        ("preciso de um código em python", "programming terms"),
+        ("calcola la probabilità di due assi", "math terms"),
+        ("un indovinello difficile per favore", "logic-puzzle cues"),
+        ("napisz funkcję, która sortuje listę", "programming terms"),
+        ("oblicz średnią z tych liczb", "math terms"),
+        ("en gåta om en lögnare", "logic-puzzle cues"),
+        # Turkish
+        ("bu kodu düzeltir misin", "programming terms"),
+        ("bu denklemi çöz ve yüzde kaç olduğunu hesapla", "math terms"),
+        ("bir bilmece sor, kim yalan söylüyor?", "logic-puzzle cues"),
+        # Southeast Asian
+        ("viết chương trình đọc file bằng python", "programming terms"),
+        ("giải phương trình này giúp mình", "math terms"),
+        ("một câu đố: ai đang nói dối?", "logic-puzzle cues"),
+        ("tolong buat fungsi untuk menghitung", "programming terms"),
+        ("berapa persen diskonnya?", "math terms"),
+        ("ช่วยเขียนโค้ดไพธอนให้หน่อย", "programming terms"),
+        ("ช่วยแก้สมการนี้", "math terms"),
+        ("ทายปริศนานี้หน่อย", "logic-puzzle cues"),
+        # Possibility in the past, answered by a chain of facts.
+        ("could charles darwin have seen a photograph of himself?", "possibility question"),
+        ("¿Cervantes pudo haber leído El Quijote en inglés?", "possibility question"),
+        ("Mohl můj praděda slyšet Masaryka v rádiu?", "possibility question"),
+        ("Bir deve Antarktika'da yaşayabilir miydi?", "possibility question"),
+        ("могла ли Екатерина Вторая пить чай с лимоном?", "possibility question"),
+        ("織田信長はカステラを食べることができた？", "possibility question"),
+        ("האם רופא בשנת 1950 יכול היה לבצע השתלה?", "possibility question"),
+        ("क्या अकबर चाय पी सकता था?", "possibility question"),
+    ],
+)
+def test_lexicons_cover_the_language_families(text, signal):
+    assert signal in fired(text)
+
+
+def test_lexicons_are_written_as_the_text_is_normalised():
+    """An entry that NFKC or lower-casing would change could never match the normalised text."""
+    from router.classifier import lexicons
+
+    for name in dir(lexicons):
+        value = getattr(lexicons, name)
+        if name.isupper() and isinstance(value, str):
+            assert normalise(value) == value, name
+
+
+def test_words_keep_their_combining_marks():
+    """Devanagari vowel signs and Thai vowels are marks, not word breaks."""
+    assert tokens(normalise("हिन्दी में कोड")) == ["हिन्दी", "में", "कोड"]
+    assert tokens(normalise("สวัสดีครับ")) == ["สวัสดีครับ"]
+
+
+def test_unspaced_scripts_count_by_character_trigrams():
+    feats = features([Turn(1.0, "ช่วยเขียนโค้ด")])
+    assert "w ช่วยเขียนโค้ด" in feats and {"c <ช่", "c ้ด>"} <= feats.keys()
+    assert not any(name.startswith("c ") for name in features([Turn(1.0, "please write some code")]))
+
+
+def test_digits_are_no_lexical_features():
+    """Houses numbered 1 to 4 read like houses numbered: the numbers signal counts digits, words do not."""
+    feats = features([Turn(1.0, "houses numbered 1 to 4")])
+    assert not any(name.startswith(("w 0", "b 0", "b numbered 0")) for name in feats)
+    assert "s numbers" in feats
+    assert "w 0" in features([Turn(1.0, "houses numbered 1 to 4")], FeatureSpec(digits="length"))
+
+
+def test_a_signal_the_spec_leaves_out_is_no_feature():
+    text = "Which gas is inert?\nA. Oxygen\nB. Argon"
+    assert "s multiple-choice options" in features([Turn(1.0, text)], FeatureSpec())
+    assert "s multiple-choice options" not in features([Turn(1.0, text)], FeatureSpec(without_signals=("multiple-choice options",)))

@@ -4,7 +4,7 @@ import json
 import re
 from pathlib import Path
 
-from router.metrics import METRICS, RouterMetrics
+from router.metrics import METRICS, ReplicaChoiceMetrics, RouterMetrics
 
 from fake_metrics import FakeMetrics
 
@@ -31,6 +31,8 @@ def test_the_metrics_the_issue_names_with_their_tags():
         "qwen_router_fallbacks_total": ("counter", ("from", "to", "reason")),
         "qwen_router_ttft_ms": ("histogram", ("model",)),
         "qwen_router_tokens_total": ("counter", ("model", "kind")),
+        "qwen_router_replica_choices_total": ("counter", ("model", "outcome", "reason")),
+        "qwen_router_replica_choice_ms": ("histogram", ("model",)),
     }
     for spec in METRICS:
         assert spec.description
@@ -54,6 +56,13 @@ def test_every_event_records_with_exactly_the_declared_tags():
     assert fake["qwen_router_tokens_total"].count(kind="completion") == 0
     assert fake["qwen_router_requests_total"].total(category="math", model="qwen3-moe", status="200") == 1
 
+    choices = ReplicaChoiceMetrics("qwen2.5-math", fake)
+    choices.placed("hit", "none", 0.04)
+    choices.placed("fallback", "imbalance", 0.06)
+    assert fake["qwen_router_replica_choices_total"].total(model="qwen2.5-math", outcome="hit", reason="none") == 1
+    assert fake["qwen_router_replica_choices_total"].total(outcome="fallback", reason="imbalance") == 1
+    assert fake["qwen_router_replica_choice_ms"].count(model="qwen2.5-math") == 2
+
 
 def test_ray_serve_accepts_every_metric_and_its_tags():
     metrics = RouterMetrics()  # real ray.serve.metrics objects; outside a replica they record nowhere
@@ -62,6 +71,7 @@ def test_ray_serve_accepts_every_metric_and_its_tags():
     metrics.first_chunk("b", 10.0)
     metrics.tokens("b", prompt=3, completion=2)
     metrics.finished("code", "b", 503)
+    ReplicaChoiceMetrics("b").placed("new", "none", 0.05)
 
 
 def dashboard_queries(document: dict) -> list[str]:

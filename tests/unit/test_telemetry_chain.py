@@ -5,6 +5,7 @@ its "replicas" are fake DeploymentHandles whose streams run the real model-side 
 trace context the request carries, the way a ModelServer does across the Ray hop.
 """
 
+import dataclasses
 import json
 import logging
 
@@ -50,11 +51,14 @@ DONE = chunk("!", finish_reason="stop", usage=Usage(prompt_tokens=7, completion_
 
 
 class ReplicaStream(FakeStream):
-    """A FakeStream that, like ModelServer.generate, runs a `model.generate` span."""
+    """A FakeStream that, like ModelServer.generate, runs a `model.generate` span and names its
+    replica in the first chunk."""
 
     def __init__(self, script, request: GenerationRequest, deployment: str) -> None:
         super().__init__(script)
-        self._span = GenerationSpan(request, deployment, f"{deployment}#r1")
+        self._replica = f"{deployment}#r1"
+        self._span = GenerationSpan(request, deployment, self._replica)
+        self._first = True
 
     async def __anext__(self):
         try:
@@ -67,6 +71,9 @@ class ReplicaStream(FakeStream):
             self._span.end()
             raise
         self._span.chunk(item)
+        if self._first:
+            self._first = False
+            return dataclasses.replace(item, replica=self._replica)
         return item
 
 
@@ -204,6 +211,7 @@ def test_one_trace_from_the_callers_traceparent_to_the_model_span(spans, metrics
     assert line["request_id"] == "req-42" and line["trace_id"] == TRACE_ID
     assert (line["status"], line["category"], line["model"], line["stream"]) == (200, "code", "coder", False)
     assert (line["prompt_tokens"], line["completion_tokens"], line["finish_reason"]) == (7, 3, "stop")
+    assert line["replica"] == "coder#r1"  # as in the response's route metadata
     assert line["prompt_chars"] == len("user: write a python function") and "prompt" not in line
     assert "python function" not in json.dumps(line)
 

@@ -14,7 +14,6 @@ import pytest
 from deployments.vllm_engine import unavailable_reason
 from serve_app.launch import local_serve
 
-REPO = Path(__file__).resolve().parents[2]
 MODEL = "tiny-vllm"
 ADAPTER = "sql"
 
@@ -65,8 +64,6 @@ def app_args(cache: Path) -> dict:
 @pytest.fixture(scope="session")
 def serve_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    os.environ.setdefault("RAY_TMPDIR", str(REPO / ".ray_tmp"))
-    Path(os.environ["RAY_TMPDIR"]).mkdir(exist_ok=True)
     from ray import serve
 
     from serve_app.builder import build_app

@@ -1,0 +1,59 @@
+"""Leave-one-source-out evaluation: a held-out source is never in its model's training rows."""
+
+import numpy as np
+import pytest
+
+from deployments.types import Message, TextPart
+from router.classifier import loso
+from router.classifier.loso import dataset, leave_one_source_out, run
+from router.classifier.records import Record
+from router.classifier.train import LABELS, Featurised, Settings
+
+TEXTS = {
+    "math": "Solve 2x + {n} = 11 for x",
+    "code": "Write a python function that returns {n} items",
+    "reasoning": "Knights tell the truth and knaves lie; puzzle number {n}: who lies?",
+    "general": "Write a short poem about autumn number {n}",
+}
+SOURCES = ("gsm8k", "bbh/navigate", "bbh/web_of_lies", "natural/devs", "natural/puzzles", "authored/code")
+
+
+def _records() -> list[Record]:
+    return [Record(f"{source}-{label}-{n}", label, source, (Message("user", (TextPart(text.format(n=n)),)),))
+            for source in SOURCES for label, text in TEXTS.items() for n in range(3)]
+
+
+@pytest.mark.parametrize("source,expected", [
+    ("bbh/date_understanding", "bbh"), ("mmlu/anatomy", "mmlu"), ("llava_coco90/text_only", "llava_coco90"),
+    ("authored/reasoning", "authored"), ("natural/devs", "natural/devs"), ("gsm8k", "gsm8k"),
+])
+def test_a_source_is_a_whole_data_set(source, expected):
+    assert dataset(source) == expected
+
+
+def test_each_source_is_scored_by_a_model_that_never_saw_it(monkeypatch):
+    records = _records()
+    data = Featurised(records, None)
+    seen: list[set[str]] = []
+    real_fit_on = loso.fit_on
+
+    def recording_fit_on(data, train, settings):
+        seen.append({dataset(data.records[i].source) for i in train})
+        return real_fit_on(data, train, settings)
+
+    monkeypatch.setattr(loso, "fit_on", recording_fit_on)
+    held = leave_one_source_out(data, Settings(embedding_scale=0.0))
+    sources = sorted({dataset(s) for s in SOURCES})
+    assert [sorted(set(sources) - s) for s in seen] == [[s] for s in sources]
+    assert held.sources == tuple(dataset(r.source) for r in records)
+    report = held.report(data.y)
+    assert set(report["per_source"]) == set(sources)
+    assert sum(row["n"] for row in report["per_source"].values()) == len(records)
+    assert 0.0 <= report["pooled_macro_f1"] <= 1.0 and set(report["pooled_f1"]) == set(LABELS)
+    assert report["mean_source_accuracy"] == pytest.approx(
+        np.mean([row["accuracy"] for row in report["per_source"].values()]), abs=1e-4)
+
+
+def test_unknown_candidates_are_named_with_the_choices():
+    with pytest.raises(ValueError, match="unknown candidates \\['nope'\\]; choose from \\['shipped'"):
+        run(names=("nope",))
