@@ -143,6 +143,12 @@ class ModelConfig(Strict):
         ge=0.0,
         description="Streamed text is coalesced for up to this long per chunk (0: every token).",
     )
+    stream_chunks_per_s: float = Field(
+        100.0,
+        gt=0.0,
+        description="Chunks per second one replica streams at most, over all its requests: with more "
+        "open streams than this × stream_interval_ms, each stream's interval widens to streams / this.",
+    )
     adapters: tuple[AdapterConfig, ...] = Field(
         (), description="LoRA adapters served on this model, each as `<name>:<adapter>`."
     )
