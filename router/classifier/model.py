@@ -110,16 +110,15 @@ class LinearModel:
         """The features that pushed hardest toward the winner, against the other labels' average."""
         others = lambda scores: (scores.sum(axis=-1) - scores[..., best]) / (len(self.labels) - 1)  # noqa: E731
         weights = self.weights[rows]
-        margins = list(values * (weights[:, best] - others(weights)))
-        described = [_describe(self.names[row]) for row in rows]
-        if self.token_scores is not None:
-            margins.append(float(pooled[best] - others(pooled)))
-            described.append(EMBEDDING_REASON)
-        if not described:
+        margin = values * (weights[:, best] - others(weights))
+        if self.token_scores is not None:  # the embedding's share is the last entry
+            margin = np.append(margin, float(pooled[best] - others(pooled)))
+        if not len(margin):
             return ("no known features",)
-        margin = np.array(margins)
         top = np.argsort(-margin, kind="stable")[:_TOP_FEATURES]
-        reasons = tuple(f"{described[i]} {margin[i]:+.2f}" for i in top if margin[i] > 0)
+        # Only the reported features are described: a long request has hundreds of known ones.
+        described = lambda i: EMBEDDING_REASON if i == len(rows) else _describe(self.names[rows[i]])  # noqa: E731
+        reasons = tuple(f"{described(i)} {margin[i]:+.2f}" for i in top if margin[i] > 0)
         return reasons or ("no feature favours it; prior",)
 
 

@@ -7,15 +7,18 @@ pair of adjacent tokens, one pass for all signals). The cue words per language l
 `lexicons.py`. The rules baseline scores the signals directly; the learned model takes them as
 features next to the words, so a weight learned in one language carries over to every language
 the lexicons list. Patterns are flat alternations whose alternatives start with a literal, so
-`re` scans for their first characters instead of trying the whole pattern at every position.
+`alternation.py` can merge them into a prefix tree and give each first character a search of its
+own, instead of trying every alternative at every position.
 """
 
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
+from itertools import filterfalse
+from typing import Collection, Iterator, Sequence
 
 from router.classifier import lexicons
+from router.classifier.alternation import Alternation
 from serve_app.config import Category
 
 
@@ -25,7 +28,7 @@ class Signal:
     name: str
     weight: float  # the rules baseline's score per hit
     cap: int = 1  # hits counted at most this many times
-    pattern: re.Pattern[str] | None = None
+    pattern: Alternation | None = None
     words: frozenset[str] = field(default_factory=frozenset)
     stems: tuple[str, ...] = ()
     pairs: frozenset[tuple[str, str]] = field(default_factory=frozenset)
@@ -42,7 +45,7 @@ def _signal(
         name,
         weight,
         cap,
-        re.compile(pattern, re.MULTILINE) if pattern else None,
+        Alternation(pattern, re.MULTILINE) if pattern else None,
         frozenset(e for e in entries if not e.endswith("*") and "+" not in e),
         tuple(e[:-1] for e in entries if e.endswith("*")),
         frozenset(tuple(e.split("+", 1)) for e in entries if "+" in e),
@@ -86,11 +89,11 @@ SIGNALS: tuple[Signal, ...] = (
         "code",
         "write-a-function request",
         2.5,
-        pattern=r"(?=[wesk写编])(?:write an? (?:\w+ )?(?:function|program|class|query|method)\b|"
+        pattern=r"write an? (?:\w+ )?(?:function|program|class|query|method)\b|"
         r"escribe una? (?:\w+ )?(?:funci[oó]n|programa|script|clase|consulta)\b|"
         r"schreibe (?:eine?n? )?(?:\w+ )?(?:funktion|programm|skript|klasse|abfrage)\b|"
         r"kirjoita (?:\w+ )?(?:funktio|ohjelma|skripti|luokka|kysely)|"
-        r"(?:写|编写)一?个?.{0,12}(?:函数|程序|脚本|类))",
+        r"写一?个?.{0,12}(?:函数|程序|脚本|类)|编写一?个?.{0,12}(?:函数|程序|脚本|类)",
     ),
     _signal(
         "math",
@@ -189,6 +192,7 @@ SIGNALS: tuple[Signal, ...] = (
 )
 _STEM_LENGTHS = sorted({len(stem) for signal in SIGNALS for stem in signal.stems})
 _CACHE_LIMIT = 100_000
+# Token → the signals whose lexicon holds it, for every token seen (a new dict when full).
 _token_hits: dict[str, tuple[int, ...]] = {}
 # Word pair → the signals whose lexicon lists it: one pass over a text's pairs serves them all.
 _PAIR_HITS: dict[tuple[str, str], tuple[int, ...]] = {}
@@ -197,18 +201,29 @@ for _index, _signal_with_pairs in enumerate(SIGNALS):
         _PAIR_HITS[_pair] = (*_PAIR_HITS.get(_pair, ()), _index)
 
 
-def detect(text: str, toks: Sequence[str]) -> Iterator[tuple[Signal, int, str]]:
-    """Every signal in a normalised text and its tokens: (signal, hits up to its cap, a short sample)."""
+def detect(text: str, toks: Sequence[str], without: Collection[str] = ()) -> Iterator[tuple[Signal, int, str]]:
+    """Every signal in a normalised text and its tokens: (signal, hits up to its cap, a short sample).
+
+    Signals named in `without` are not looked for (a model that does not read them skips their patterns).
+    """
+    global _token_hits
+    if len(_token_hits) >= _CACHE_LIMIT:  # a new dict, never a cleared one: no entry goes missing mid-pass
+        _token_hits = {}
+    cache = _token_hits
+    for tok in filterfalse(cache.__contains__, toks):
+        cache[tok] = _lexicon_hits(tok)
+    # The loops below run in C over the tokens and pairs that hit nothing, which is most of them.
     lexical: dict[int, list[str]] = {}
-    for tok, hits in zip(toks, map(_token_hits.get, toks)):  # the cache lookup in C; most tokens hit nothing
-        for index in _lexicon_hits(tok) if hits is None else hits:
+    for tok in filter(cache.get, toks):  # an empty tuple of hits is false
+        for index in cache[tok]:
             lexical.setdefault(index, []).append(tok)
     paired: dict[int, list[str]] = {}
-    pairs = list(zip(toks, toks[1:]))
-    for pair, hits in zip(pairs, map(_PAIR_HITS.get, pairs)):
-        for index in hits or ():
+    for pair in filter(_PAIR_HITS.__contains__, zip(toks, toks[1:])):
+        for index in _PAIR_HITS[pair]:
             paired.setdefault(index, []).append(" ".join(pair))
     for index, signal in enumerate(SIGNALS):
+        if signal.name in without:
+            continue
         found = lexical.get(index, [])[: signal.cap]
         if index in paired and len(found) < signal.cap:
             found += paired[index][: signal.cap - len(found)]
@@ -220,12 +235,6 @@ def detect(text: str, toks: Sequence[str]) -> Iterator[tuple[Signal, int, str]]:
 
 
 def _lexicon_hits(tok: str) -> tuple[int, ...]:
-    """Indexes of the signals whose lexicon holds the token (exactly or by stem); cached per token."""
-    hits = _token_hits.get(tok)
-    if hits is None:
-        prefixes = {tok[:n] for n in _STEM_LENGTHS if n <= len(tok)}
-        hits = tuple(i for i, s in enumerate(SIGNALS) if tok in s.words or not prefixes.isdisjoint(s.stems))
-        if len(_token_hits) >= _CACHE_LIMIT:
-            _token_hits.clear()
-        _token_hits[tok] = hits
-    return hits
+    """Indexes of the signals whose lexicon holds the token (exactly or by stem)."""
+    prefixes = {tok[:n] for n in _STEM_LENGTHS if n <= len(tok)}
+    return tuple(i for i, s in enumerate(SIGNALS) if tok in s.words or not prefixes.isdisjoint(s.stems))
