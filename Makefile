@@ -27,7 +27,7 @@ export PYTHONWARNINGS ?= ignore::DeprecationWarning
 # A part of the serving tier: make test-serve SERVE_TESTS="tests/serve/test_routing.py -k images"
 SERVE_TESTS ?= tests/serve
 
-.PHONY: serve test test-unit test-serve test-cli test-vllm bench bench-load bench-affinity bench-classifier soak clean ray-tmpdir
+.PHONY: serve test test-unit test-serve test-cli test-vllm bench bench-load bench-affinity bench-classifier bench-engine soak clean ray-tmpdir
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -92,6 +92,11 @@ bench-affinity: $(if $(filter vllm,$(ENGINE)),$(VLLM_VENV),$(VENV))/.installed r
 bench-classifier: $(VENV)/.installed
 	$(BIN)/qwen-router train-router --leave-one-source-out --candidates shipped --loso-output bench/results/classifier_loso.json
 	$(BIN)/python bench/classifier.py
+
+# Batching in the transformers engine against load, next to padded generate(), the engine of
+# git main and transformers' own manager (a few minutes): bench/results/engine_throughput.json.
+bench-engine: $(VENV)/.installed ray-tmpdir
+	$(BIN)/python bench/engine_throughput.py
 
 clean:
 	rm -rf $(VENV) $(RAY_TMPDIR_DEFAULT) .pytest_cache

@@ -3,13 +3,16 @@
 The builder creates one deployment of this class per configured model, named after the model,
 so operators tune each specialist under its own name in `applications[].deployments[]`.
 Everything an engine emits passes through here once: thinking is split from the answer and
-deltas are coalesced, so one Ray item carries several tokens instead of one.
+deltas are coalesced, so one Ray item carries several tokens instead of one. Each item costs the
+replica, the Router and the proxy about a millisecond of CPU in Ray, whatever it carries, so the
+interval widens with the streams a replica has open (`StreamPacing`): the replica's chunk rate
+stays bounded under load instead of growing with it.
 """
 
 import dataclasses
 import time
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 from ray import serve
 
@@ -37,15 +40,15 @@ class ModelServer:
         self._deployment = context.deployment
         self._replica = f"{context.deployment}#{context.replica_id.unique_id}"
         self._engine: Engine = engine_class(model.engine.kind)(model, images, Path(cache_dir))
+        self._pacing = StreamPacing(model.stream_interval_ms / 1000, model.stream_chunks_per_s)
         await self._engine.start()
 
     async def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationChunk]:
         """Stream the completion; typed errors are raised before the first chunk."""
         span = GenerationSpan(request, self._deployment, self._replica)
         deltas = self._engine.generate(request)
-        chunks = coalesce(
-            deltas, split_thinking=self._model.thinking, interval_s=self._model.stream_interval_ms / 1000
-        )
+        chunks = coalesce(deltas, split_thinking=self._model.thinking, interval_s=self._pacing.interval_s)
+        self._pacing.opened()
         try:
             first = True
             async for chunk in chunks:
@@ -56,6 +59,7 @@ class ModelServer:
             span.failed(exc)
             raise
         finally:  # also when the caller went away: stop the engine's work at once
+            self._pacing.closed()
             span.end()
             await chunks.aclose()  # type: ignore[attr-defined]
             await deltas.aclose()  # type: ignore[attr-defined]
@@ -83,10 +87,30 @@ class ModelServer:
         await self._engine.shutdown()
 
 
+class StreamPacing:
+    """The coalescing interval of one replica's streams: `base_s`, or wider once the replica has more
+    open streams than `chunks_per_s × base_s`, so that all of them together send at most
+    `chunks_per_s` chunks a second."""
+
+    def __init__(self, base_s: float, chunks_per_s: float) -> None:
+        self._base_s = base_s
+        self._chunks_per_s = chunks_per_s
+        self._open = 0
+
+    def opened(self) -> None:
+        self._open += 1
+
+    def closed(self) -> None:
+        self._open -= 1
+
+    def interval_s(self) -> float:
+        return max(self._base_s, self._open / self._chunks_per_s)
+
+
 async def coalesce(
-    deltas: AsyncIterator[EngineDelta], *, split_thinking: bool, interval_s: float
+    deltas: AsyncIterator[EngineDelta], *, split_thinking: bool, interval_s: Callable[[], float]
 ) -> AsyncIterator[GenerationChunk]:
-    """Engine deltas → wire chunks: at most one chunk per `interval_s`, except the first and last.
+    """Engine deltas → wire chunks: at most one chunk per `interval_s()`, except the first and last.
 
     The first text goes out at once (time to first token); the last chunk carries the finish
     reason and usage along with any text still pending.
@@ -112,7 +136,7 @@ async def coalesce(
             )
             return
         now = time.monotonic()
-        if (new_reasoning or new_content) and now - last_sent >= interval_s:
+        if (new_reasoning or new_content) and now - last_sent >= interval_s():
             yield GenerationChunk(content="".join(content), reasoning="".join(reasoning))
             content.clear()
             reasoning.clear()

@@ -1,26 +1,11 @@
-"""From token ids produced on a generation thread to text deltas on the event loop.
+"""From one sequence's token ids to the text deltas it streams, and where stop strings end it.
 
-`model.generate` runs on a worker thread and calls the streamer with each new token. The
-streamer decodes incrementally (only a small window of ids per token, never the whole text),
-holds back text that could still become a stop string, and hands deltas to the asyncio side
-without blocking either.
+Decoding is incremental (only a small window of ids per token, never the whole text), and text
+that could still become the start of a stop string is held back, so a stop string split across
+tokens is found and never reaches the client.
 """
 
-import asyncio
-from dataclasses import dataclass
 from typing import Any, Sequence
-
-import torch
-from transformers import StoppingCriteria
-from transformers.generation.streamers import BaseStreamer
-
-
-@dataclass(frozen=True, slots=True)
-class StreamEnd:
-    """Posted once, after the last text: why generation ended and how many tokens it made."""
-
-    finish_reason: str
-    completion_tokens: int
 
 
 class IncrementalDecoder:
@@ -45,90 +30,38 @@ class IncrementalDecoder:
         return self._tokenizer.decode(ids, skip_special_tokens=True)
 
 
-class TokenStreamer(BaseStreamer):
-    """The bridge handed to `generate(streamer=...)`; also tells generation when to stop."""
+class TextStream:
+    """Text of one generation: `push` each token, send what it returns, `flush` at the end.
 
-    def __init__(
-        self,
-        tokenizer: Any,
-        *,
-        loop: asyncio.AbstractEventLoop,
-        queue: "asyncio.Queue[str | StreamEnd | BaseException]",
-        stop: Sequence[str],
-        eos_token_ids: Sequence[int],
-        max_new_tokens: int,
-    ) -> None:
+    After a stop string, `stopped` is set and nothing more is returned.
+    """
+
+    def __init__(self, tokenizer: Any, stop: Sequence[str]) -> None:
         self._decoder = IncrementalDecoder(tokenizer)
-        self._loop = loop
-        self._queue = queue
         self._stop = tuple(stop)
         self._hold_back = max((len(s) for s in self._stop), default=1) - 1
-        self._eos = frozenset(eos_token_ids)
-        self._max_new_tokens = max_new_tokens
         self._text = ""
         self._sent = 0
-        self._tokens = 0
-        self._saw_prompt = False
-        self._last_token: int | None = None
-        self.finish_reason: str | None = None  # set once a stop string or an abort ends generation
+        self.stopped = False
 
-    def put(self, value: torch.Tensor) -> None:
-        if not self._saw_prompt:  # generate() first hands over the prompt
-            self._saw_prompt = True
-            return
-        for token_id in value.reshape(-1).tolist():
-            if self.finish_reason is not None:
-                return
-            self._tokens += 1
-            self._last_token = token_id
-            self._text += self._decoder.push(token_id)
-            self._emit_safe_text()
+    def push(self, token_id: int) -> str:
+        if self.stopped:
+            return ""
+        self._text += self._decoder.push(token_id)
+        # Sent text holds no stop string's start (it was held back), so search from there.
+        found = [i for i in (self._text.find(s, self._sent) for s in self._stop) if i >= 0]
+        if found:
+            self.stopped = True
+            return self._take(min(found))
+        return self._take(len(self._text) - self._hold_back)
 
-    def end(self) -> None:
-        if self.finish_reason is None:
-            self._post(self._text[self._sent :])
-            self._sent = len(self._text)
-        self._post(StreamEnd(self._final_reason(), self._tokens))
+    def flush(self) -> str:
+        """The held-back text, once generation has ended without a stop string."""
+        return "" if self.stopped else self._take(len(self._text))
 
-    def abort(self) -> None:
-        """Called from the event loop when the consumer went away."""
-        if self.finish_reason is None:
-            self.finish_reason = "abort"
-
-    def fail(self, error: BaseException) -> None:
-        self._post(error)
-
-    def _emit_safe_text(self) -> None:
-        for stop in self._stop:
-            found = self._text.find(stop, self._sent)
-            if found >= 0:
-                self._post(self._text[self._sent : found])
-                self._sent = len(self._text)
-                self.finish_reason = "stop"
-                return
-        safe = len(self._text) - self._hold_back
-        if safe > self._sent:
-            self._post(self._text[self._sent : safe])
-            self._sent = safe
-
-    def _final_reason(self) -> str:
-        if self.finish_reason is not None:
-            return self.finish_reason
-        if self._last_token in self._eos:
-            return "stop"
-        return "length" if self._tokens >= self._max_new_tokens else "stop"
-
-    def _post(self, item: "str | StreamEnd | BaseException") -> None:
-        if item != "":
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
-
-
-class StopWhenFinished(StoppingCriteria):
-    """Ends `generate` as soon as the streamer has decided the generation is over."""
-
-    def __init__(self, streamer: TokenStreamer) -> None:
-        self._streamer = streamer
-
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: Any) -> torch.BoolTensor:
-        done = self._streamer.finish_reason is not None
-        return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
+    def _take(self, end: int) -> str:
+        if end <= self._sent:
+            return ""
+        piece = self._text[self._sent : end]
+        self._sent = end
+        return piece

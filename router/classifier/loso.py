@@ -2,10 +2,11 @@
 
 A source is a whole data set: each benchmark of `train.jsonl` (gsm8k, math500, mbpp,
 arena_hard_v2, bbh, mmlu, vicuna80, llava_coco90's text-only questions), the authored requests,
-and each file of natural requests (`natural/<name>`). For each source, a model is fitted on all
-the others and scores the one held out (argmax, before the router's low-confidence fallback).
-The figure every choice is made by is the macro-F1 of all held-out predictions pooled; the mean
-of the per-source accuracies is reported beside it (each source counts once, whatever its size).
+and each file of natural and of harness requests (`natural/<name>`, `harness/<name>`). For each
+source, a model is fitted on all the others and scores the one held out (argmax, before the
+router's low-confidence fallback). The figure every choice is made by is the macro-F1 of all
+held-out predictions pooled; the mean of the per-source accuracies is reported beside it (each
+source counts once, whatever its size).
 Cross-validation inside the same sources promised more than traffic from elsewhere gives; this
 asks the question that traffic asks. The dev and check sets are never read here.
 
@@ -33,6 +34,10 @@ CANDIDATES: dict[str, Settings] = {
     "embedding-1": SHIPPED.but(embedding_scale=1.0),
     "hand-written-x8": SHIPPED.but(authored_weight=8.0, natural_weight=8.0),
     "hand-written-x32": SHIPPED.but(authored_weight=32.0, natural_weight=32.0),
+    "harness-x4": SHIPPED.but(harness_weight=4.0),
+    "harness-x32": SHIPPED.but(harness_weight=32.0),
+    # The harness files still held out and scored, but never trained on: what they add elsewhere.
+    "without-harness": SHIPPED.but(harness_weight=0.0),
     "l2-3e-5": SHIPPED.but(l2=3e-5),
     "l2-1e-4": SHIPPED.but(l2=1e-4),
     "keep-option-lines": SHIPPED.but(option_lines="keep"),

@@ -6,8 +6,10 @@ the hand-written sources) were chosen by leave-one-source-out evaluation on the 
 alone (`loso.py`, `train-router --leave-one-source-out`); the dev and check sets are only read
 at the end, to record the figures the shipped artefact must reproduce (`model_metrics.json`).
 The training files are the benchmark copies (`train.jsonl`), the chat-style requests written for
-this project (`authored.jsonl`) and the natural requests of `natural/*.jsonl`, which teach the
-phrasing of real traffic that benchmarks lack. Together they are split per label into a fit part
+this project (`authored.jsonl`), the natural requests of `natural/*.jsonl`, which teach the
+phrasing of real traffic that benchmarks lack, and the evaluation-style prompts of
+`harness/*.jsonl`, which teach the layouts of exams, harnesses and test suites in many languages
+beyond the few benchmarks copied. Together they are split per label into a fit part
 and a held-out part (15%) that calibrates the confidence (a temperature). Image requests are not
 trained on: an image part decides vision before the model is asked.
 """
@@ -35,7 +37,13 @@ from serve_app.config import Category, RouterConfig
 
 DATA = Path(__file__).with_name("data")
 METRICS = Path(__file__).with_name("model_metrics.json")
-TRAINING = (DATA / "train.jsonl", DATA / "authored.jsonl", *sorted((DATA / "natural").glob("*.jsonl")))
+# Each file of `natural/` and `harness/` is an author of its own: a source of its own in evaluation.
+SEPARATE_FILES = ("natural", "harness")
+TRAINING = (
+    DATA / "train.jsonl",
+    DATA / "authored.jsonl",
+    *(path for folder in SEPARATE_FILES for path in sorted((DATA / folder).glob("*.jsonl"))),
+)
 LABELS: tuple[Category, ...] = ("math", "code", "reasoning", "general")
 SEED = 20240613
 HELDOUT_FRACTION = 0.15
@@ -51,6 +59,7 @@ class Settings:
     signals_only_weight: float = 0.3  # each request is also seen with its signals alone, at this weight
     authored_weight: float = 16.0  # row weight of `authored/*` (the hand-written chat-style requests)
     natural_weight: float = 16.0  # row weight of `natural/*`
+    harness_weight: float = 16.0  # row weight of `harness/*` (evaluation-style prompts written for the project)
     # Scale of the pooled token embedding next to the sparse features; 0: none (what LOSO chose:
     # with weaker regularisation and the hand-written data weighted up, it cost 0.011).
     embedding_scale: float = 0.0
@@ -121,7 +130,8 @@ def _stack(a: Design, b: Design, scale: float) -> sp.csr_matrix:
 
 def row_weights(records: Sequence[Record], settings: Settings) -> np.ndarray:
     """Hand-written chat-style requests count more than benchmark items, and large data sets less."""
-    weight = {"authored": settings.authored_weight, "natural": settings.natural_weight}
+    weight = {"authored": settings.authored_weight, "natural": settings.natural_weight,
+              "harness": settings.harness_weight}
     sets = [dataset(r.source) for r in records]
     sizes = Counter(sets)
     base = np.array([weight.get(s.split("/")[0], 1.0) * sizes[s] ** -settings.source_balance for s in sets])
@@ -129,9 +139,9 @@ def row_weights(records: Sequence[Record], settings: Settings) -> np.ndarray:
 
 
 def dataset(source: str) -> str:
-    """The data set a record's `source` belongs to: `bbh/date_understanding` → bbh; natural files stay apart."""
+    """The data set a record's `source` belongs to: `bbh/date_understanding` → bbh; natural and harness files stay apart."""
     head = source.split("/", 1)[0]
-    return source if head == "natural" else head
+    return source if head in SEPARATE_FILES else head
 
 
 def train_router(

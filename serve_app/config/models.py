@@ -30,7 +30,16 @@ class TransformersEngineConfig(Strict):
         "auto", description="Weight dtype; auto means bfloat16 on CUDA and float32 on CPU."
     )
     max_concurrency: int = Field(
-        2, ge=1, le=256, description="Generations running at once in one replica; more wait."
+        2,
+        ge=1,
+        le=256,
+        description="Sequences one replica decodes together, in one batch; more wait for a place.",
+    )
+    kv_cache_mib: float = Field(
+        1024,
+        gt=0,
+        description="KV cache one replica may hold for the sequences it decodes, in MiB. A request "
+        "joins the batch once its prompt plus max_tokens fits; it must hold one context_length.",
     )
     torch_threads: int | None = Field(
         1, ge=1, description="torch intra-op threads per replica (None: torch's default)."
@@ -133,6 +142,12 @@ class ModelConfig(Strict):
         20.0,
         ge=0.0,
         description="Streamed text is coalesced for up to this long per chunk (0: every token).",
+    )
+    stream_chunks_per_s: float = Field(
+        100.0,
+        gt=0.0,
+        description="Chunks per second one replica streams at most, over all its requests: with more "
+        "open streams than this × stream_interval_ms, each stream's interval widens to streams / this.",
     )
     adapters: tuple[AdapterConfig, ...] = Field(
         (), description="LoRA adapters served on this model, each as `<name>:<adapter>`."

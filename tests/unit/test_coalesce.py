@@ -6,7 +6,7 @@ import itertools
 import pytest
 
 from deployments.engine import EngineDelta
-from deployments.model_server import coalesce
+from deployments.model_server import StreamPacing, coalesce
 from deployments.types import GenerationChunk, Usage
 
 USAGE = Usage(prompt_tokens=4, completion_tokens=5)
@@ -20,7 +20,7 @@ async def _deltas(deltas):
 
 def run(deltas, *, split_thinking=False, interval_s=3600.0) -> list[GenerationChunk]:
     async def collect():
-        return [c async for c in coalesce(_deltas(deltas), split_thinking=split_thinking, interval_s=interval_s)]
+        return [c async for c in coalesce(_deltas(deltas), split_thinking=split_thinking, interval_s=lambda: interval_s)]
 
     return asyncio.run(collect())
 
@@ -48,7 +48,7 @@ def test_first_chunk_is_yielded_before_the_engine_produces_more():
             produced.append("end")
             yield EngineDelta("", finish_reason="stop", usage=USAGE)
 
-        stream = coalesce(engine(), split_thinking=False, interval_s=3600.0)
+        stream = coalesce(engine(), split_thinking=False, interval_s=lambda: 3600.0)
         first = await stream.__anext__()
         seen = list(produced)
         rest = [c async for c in stream]
@@ -141,3 +141,30 @@ def test_thinking_cut_inside_a_partial_close_tag_keeps_its_text():
     chunks = run(text_deltas("<think>", "still thinking when cut </thi", finish="length"), split_thinking=True)
     assert "".join(c.reasoning for c in chunks) == "still thinking when cut </thi"
     assert "".join(c.content for c in chunks) == ""
+
+
+def test_coalesce_asks_the_interval_at_every_delta():
+    intervals = iter([0.0, 3600.0, 0.0, 3600.0])  # "b" waits for "c"; "d" waits for the end
+
+    async def collect():
+        deltas = _deltas(text_deltas("a", "b", "c", "d"))
+        return [c async for c in coalesce(deltas, split_thinking=False, interval_s=lambda: next(intervals))]
+
+    assert asyncio.run(collect()) == [
+        GenerationChunk(content="a"),
+        GenerationChunk(content="bc"),
+        GenerationChunk(content="d", finish_reason="stop", usage=USAGE),
+    ]
+
+
+def test_pacing_keeps_the_base_interval_until_the_chunk_rate_would_pass_its_bound():
+    pacing = StreamPacing(base_s=0.02, chunks_per_s=100.0)
+    for _ in range(2):
+        pacing.opened()
+    assert pacing.interval_s() == 0.02  # 2 streams at 20 ms: 100 chunks/s, at the bound
+    for _ in range(6):
+        pacing.opened()
+    assert pacing.interval_s() == pytest.approx(0.08)  # 8 streams share 100 chunks/s
+    for _ in range(7):
+        pacing.closed()
+    assert pacing.interval_s() == 0.02
