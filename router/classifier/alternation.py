@@ -7,7 +7,8 @@ match, in the same order and with the same span:
 1. A prefix tree: alternatives that share their first characters are merged
    (`could a|could an|can` → `c(?:ould(?: a| an)|an)`), in their order, so a shared prefix is
    compared once. Only alternatives with different first characters change places, and those can
-   never match at the same position.
+   never match at the same position. A leading class of a few plain characters is spelled out
+   (`[$€]x` → `\\$x|€x`), and neighbours that start with the same class share it.
 2. One search per first character: when every alternative starts with a literal character or a
    character class, the alternatives are split into parts that can never match at the same
    position (one part per ASCII first character, one for the other literal first characters, one
@@ -25,6 +26,8 @@ from typing import Iterator
 _META = frozenset(".^$*+?{}[]|()")
 _QUANTIFIERS = frozenset("*?{+")
 _CLASS_ESCAPES = frozenset("dDsSwW")
+# A class of up to 8 characters that are literal in it (no range, escape, negation), unquantified.
+_PLAIN_CLASS = re.compile(r"\[([^\]\\^\-\[]{1,8})\](?![*?{+])")
 _Literal = tuple[str, str]  # a character and how the pattern writes it
 
 
@@ -66,8 +69,17 @@ def _alternatives(source: str) -> list[str]:
     """The top-level alternatives of a pattern (of its one enclosing `(?:...)` group, if it has one)."""
     alternatives = _split(source)
     if len(alternatives) == 1 and source.startswith("(?:") and _closing(source) == len(source) - 1:
-        return _split(source[3:-1])
-    return alternatives
+        alternatives = _split(source[3:-1])
+    return [spelled for alternative in alternatives for spelled in _spelled_out(alternative)]
+
+
+def _spelled_out(alternative: str) -> list[str]:
+    """`[$£€]\\s?\\d` as `\\$\\s?\\d|£\\s?\\d|€\\s?\\d`: a leading class of a few plain characters is a
+    choice of one of them, and each then starts with a literal (at most one can match at a place)."""
+    plain = _PLAIN_CLASS.match(alternative)
+    if plain is None:
+        return [alternative]
+    return [re.escape(char) + alternative[plain.end() :] for char in dict.fromkeys(plain.group(1))]
 
 
 def _split(source: str) -> list[str]:
@@ -137,8 +149,8 @@ def _head(alternative: str) -> tuple[list[_Literal], str]:
     return literals, alternative[i:]
 
 
-def _first_class(rest: str) -> str | None:
-    """The character class an alternative starts with (`\\d`, `[...]`, `.`), if it must match one character."""
+def _leading_class(rest: str) -> tuple[str, str] | None:
+    """The character class a pattern starts with (`\\d`, `[...]`, `.`) and what follows it."""
     if rest[:1] == "[":
         end = next(i for i, char in _structure(rest) if char == "]") + 1
     elif rest[:1] == "\\" and rest[1:2] in _CLASS_ESCAPES:
@@ -147,7 +159,19 @@ def _first_class(rest: str) -> str | None:
         end = 1
     else:
         return None
-    return None if rest[end : end + 1] in ("?", "*", "{") else rest[:end]
+    return rest[:end], rest[end:]
+
+
+def _first_class(rest: str) -> str | None:
+    """The character class an alternative starts with, if it must match one character there."""
+    lead = _leading_class(rest)
+    return None if lead is None or lead[1][:1] in ("?", "*", "{") else lead[0]
+
+
+def _single_class(rest: str) -> str | None:
+    """The class an alternative starts with, if it matches exactly one character (no quantifier)."""
+    lead = _leading_class(rest)
+    return None if lead is None or lead[1][:1] in _QUANTIFIERS else lead[0]
 
 
 def _parts(items: list[tuple[list[_Literal], str]], flags: int) -> list[list[tuple[list[_Literal], str]]]:
@@ -168,13 +192,21 @@ def _tree(items: list[tuple[list[_Literal], str]]) -> str:
     """One alternation of the items, in their order, with shared leading literals written once.
 
     Items with leading literals are grouped by their first one; an item with none is tried where
-    it stood, so nothing moves across it.
+    it stood, so nothing moves across it, and only the items right after it that start with the
+    same one-character class share that class (`\\dx|\\dy` → `\\d(?:x|y)`, which `re` then finds by
+    a scan for the class).
     """
     out, i = [], 0
     while i < len(items):
         if not items[i][0]:
-            out.append(items[i][1])
-            i += 1
+            cls, j = _single_class(items[i][1]), i + 1
+            while cls is not None and j < len(items) and not items[j][0] and _single_class(items[j][1]) == cls:
+                j += 1
+            if j - i > 1:
+                out.append(f"{cls}(?:{_tree([_head(rest[len(cls) :]) for _, rest in items[i:j]])})")
+            else:
+                out.append(items[i][1])
+            i = j
             continue
         groups: dict[str, list[tuple[list[_Literal], str]]] = {}  # by character, however it is written
         written: dict[str, str] = {}

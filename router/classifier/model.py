@@ -84,7 +84,7 @@ class LinearModel:
     def logits(self, turns: Sequence[Turn]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Uncalibrated logits, the known features' rows and values, and the embedding's share (for reasons)."""
         feats = features(turns, self.spec)
-        found = np.array(list(map(self.index.get, feats, repeat(-1))), dtype=np.intp)  # the lookups in C
+        found = np.fromiter(map(self.index.get, feats, repeat(-1)), dtype=np.intp, count=len(feats))  # lookups in C
         known = found >= 0
         values = np.fromiter(feats.values(), dtype=np.float32, count=len(feats))[known]
         logits = values @ self.weights[found[known]] + self.bias

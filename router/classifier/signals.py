@@ -61,9 +61,9 @@ SIGNALS: tuple[Signal, ...] = (
         "code syntax",
         1.5,
         cap=3,
-        pattern=r"(?:^|(?=[);=\-:.!&|c]))(?:^[ \t]*(?:def |class \w|import \w|from [\w.]+ import|#include|public static|fn \w|func \w|"
+        pattern=r"^[ \t]*(?:def |class \w|import \w|from [\w.]+ import|#include|public static|fn \w|func \w|"
         r"select .+ from|create table|const \w|let \w+ =|var \w|function \w|return\b|for \w+ in |"
-        r"if __name__|print\(|console\.log|</?[a-z]+[ >])|\)\s*\{|;$|=>|->|::|\.\w+\(|==|!=|&&|\|\||c\+\+|c#)",
+        r"if __name__|print\(|console\.log|</?[a-z]+[ >])|\)\s*\{|;$|=>|->|::|\.\w+\(|==|!=|&&|\|\||c\+\+|c#",
     ),
     _signal("code", "programming terms", 1.0, cap=4, pattern=lexicons.PROGRAMMING_SCRIPTS, lexicon=lexicons.PROGRAMMING),
     # Code without code syntax: git, cron, regular expressions, shells, build tools, pasted errors.
@@ -108,7 +108,7 @@ SIGNALS: tuple[Signal, ...] = (
         "equation",
         1.2,
         cap=3,
-        pattern=r"(?=[\d^=<>≤≥√∫∑π²³])(?:\d\s*[-+*/^×÷·]\s*\(?\d|\^\s*\d|\d[a-z]\s*[-+]\s*\d|[=<>≤≥]\s*-?\d|√|∫|∑|π|²|³)",
+        pattern=r"\d\s*[-+*/^×÷·]\s*\(?\d|\^\s*\d|\d[a-z]\s*[-+]\s*\d|[=<>≤≥]\s*-?\d|√|∫|∑|π|²|³",
     ),
     _signal(
         "math",
@@ -125,8 +125,8 @@ SIGNALS: tuple[Signal, ...] = (
         "quantities",
         0.8,
         cap=2,
-        pattern=r"(?=[$£€¥\d])(?:[$£€¥]\s?\d|\d\s?[$£€¥元]|\d\s?(?:%|percent\b|dollars?\b|cents?\b|euros?\b|hours?\b|horas?\b|"
-        r"stunden?\b|tuntia\b|minutes?\b|minutos?\b|minuten?\b|miles\b|km\b|kg\b|met(?:er|re)s?\b|metros?\b))",
+        pattern=r"[$£€¥]\s?\d|\d\s?[$£€¥元]|\d\s?(?:%|percent\b|dollars?\b|cents?\b|euros?\b|hours?\b|horas?\b|"
+        r"stunden?\b|tuntia\b|minutes?\b|minutos?\b|minuten?\b|miles\b|km\b|kg\b|met(?:er|re)s?\b|metros?\b)",
     ),
     _signal(
         "reasoning",
@@ -156,9 +156,10 @@ SIGNALS: tuple[Signal, ...] = (
         "links+von rechts+von grand+que petit+que âgé+que gauche+de droite+de vanhempi+kuin nuorempi+kuin "
         "pidempi+kuin lyhyempi+kuin vasemmalla+puolella oikealla+puolella 左+边 右+边 旁+边",
     ),
-    # Statements before the question: a puzzle sets up facts, then asks.
+    # Statements before the question: a puzzle sets up facts, then asks. The run is possessive: the
+    # characters it takes are never a full stop, so giving them back could not end a statement.
     _signal("reasoning", "stated facts", 0.3, cap=3, before_question=True,
-            pattern=r"(?:^|(?<=[.!?] )|(?<=[。！？]))[^.!?。！？\n]{6,}[.。]"),
+            pattern=r"(?:^|(?<=[.!?] )|(?<=[。！？]))[^.!?。！？\n]{6,}+[.。]"),
     # "Could a goldfish live in the Dead Sea?": yes-no questions about a possibility, answered by a chain of facts.
     _signal(
         "reasoning",

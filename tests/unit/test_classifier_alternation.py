@@ -33,6 +33,8 @@ def assert_same(alternation: Alternation, text: str) -> None:
         (r"\d+x|1y|[a-c]z|bq", "12x 1y bz bq 1x"),  # literals a class also matches
         (r"\d|1y|[a-c]|bq", "1y 21y bq abq"),
         (r"1y|\d|bq|[a-c]", "1y 21y bq abq"),
+        (r"\dx|1y|\dz|\d", "1y 1z 1x 2"),  # a class shared only by neighbours
+        (r"\d\s?x|\dy|\d+z|[$£€]\s?\d|[ab]+c", "1 x 1y 12z $ 3 £4 € abc bc"),  # plain classes spelled out
         (r".a|ba", "ba\nba xa"),
         (r"^foo|bar|^[ \t]*baz", "foo bar\n  baz foo\nfoo"),  # anchors
         (r"could(?<!\wcould) a|can(?<![\w,] can) b", "could a xcould a, can b ,can b"),  # look-behinds
@@ -54,13 +56,15 @@ def test_literal_heads():
     assert _head(r"tells? the") == ([("t", "t"), ("e", "e"), ("l", "l"), ("l", "l")], "s? the")
     assert _head(r"\$\d") == ([("$", r"\$")], r"\d")
     assert _head(r"(?:a)b") == ([], "(?:a)b")
-    assert _alternatives(r"(?:a|[|)]|(b|c))") == ["a", "[|)]", "(b|c)"]
+    assert _alternatives(r"(?:a|[|)]|(b|c))") == ["a", r"\|", r"\)", "(b|c)"]
     assert _alternatives(r"(?:a)|(?:b)") == ["(?:a)", "(?:b)"]
+    assert _alternatives(r"[$€]\d|[a-c]x|[ab]?y") == [r"\$\d", r"€\d", "[a-c]x", "[ab]?y"]
 
 
 def test_a_phrase_list_gets_one_search_per_first_character():
     assert len(Alternation("alpha|beta|apple|中文|文字")._parts) == 3  # a, b, and the other scripts
     assert len(Alternation(r"^alpha|beta")._parts) == 1  # an anchor may start anywhere
+    assert Alternation(r"\d\s?x|\d\s?y|[$€]\d")._parts[0].pattern == r"\d(?:\s?x|\s?y)"
 
 
 @pytest.mark.parametrize("source,flags", [("ab|cd", re.IGNORECASE), ("(?i)ab|cd", 0), ("(a)|b", 0)])
