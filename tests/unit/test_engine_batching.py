@@ -7,7 +7,7 @@ determinism, never about what the text says.
 """
 
 import asyncio
-from pathlib import Path
+import functools
 
 import pytest
 
@@ -18,22 +18,10 @@ from deployments.errors import EngineError  # noqa: E402
 from deployments.hf import batcher as batcher_module  # noqa: E402
 from deployments.hf.sampling import nucleus  # noqa: E402
 from deployments.hf.sequence import Sequence  # noqa: E402
-from deployments.transformers_engine import TransformersEngine  # noqa: E402
-from deployments.types import GenerationRequest, ImagePart, Message, SamplingParams, TextPart  # noqa: E402
-from serve_app.config import ImageConfig, ModelConfig, TransformersEngineConfig  # noqa: E402
+from engine_requests import collect_deltas, joined_text, start_engine, user_request  # noqa: E402
+from serve_app.config import ImageConfig, TransformersEngineConfig  # noqa: E402
 
-
-def _engine(tiny_checkpoints, architecture="qwen2", *, context_length=2048, **engine) -> TransformersEngine:
-    model = ModelConfig(
-        name="m",
-        source=str(tiny_checkpoints[architecture]),
-        modalities=("text", "image") if architecture == "qwen2.5-vl" else ("text",),
-        context_length=context_length,
-        engine=TransformersEngineConfig(**{"max_concurrency": 4, **engine}),
-    )
-    engine_ = TransformersEngine(model, ImageConfig(), Path("/nonexistent-cache"))
-    asyncio.run(engine_.start())
-    return engine_
+_engine = functools.partial(start_engine, context_length=2048, max_concurrency=4)
 
 
 @pytest.fixture(scope="module")
@@ -41,19 +29,6 @@ def engine(tiny_checkpoints):
     engine_ = _engine(tiny_checkpoints)
     yield engine_
     asyncio.run(engine_.shutdown())
-
-
-def _request(text="Hello there", *, images=(), **sampling) -> GenerationRequest:
-    parts = tuple(ImagePart(url) for url in images) + (TextPart(text),)
-    return GenerationRequest("req", (Message("user", parts),), SamplingParams(**sampling))
-
-
-async def _collect(engine, request):
-    return [delta async for delta in engine.generate(request)]
-
-
-def _text(deltas) -> str:
-    return "".join(d.text for d in deltas)
 
 
 class StepLog:
@@ -90,10 +65,10 @@ def steps(monkeypatch) -> StepLog:
 
 def test_a_request_joins_a_running_batch_and_leaves_while_the_other_goes_on(engine, steps) -> None:
     async def scenario():
-        long = engine.generate(_request("Tell me a long story", max_tokens=300, temperature=0))
+        long = engine.generate(user_request("Tell me a long story", max_tokens=300, temperature=0))
         for _ in range(5):
             await long.__anext__()
-        short = await _collect(engine, _request("hi", max_tokens=8, temperature=0))
+        short = await collect_deltas(engine, user_request("hi", max_tokens=8, temperature=0))
         still_running = engine.active_generations()
         rest = [d async for d in long]
         return short, still_running, rest
@@ -111,12 +86,12 @@ def test_cancelling_one_sequence_mid_batch_frees_its_place_for_the_next(tiny_che
     engine = _engine(tiny_checkpoints, max_concurrency=3)
 
     async def scenario():
-        streams = [engine.generate(_request(f"story {i}", max_tokens=250, temperature=0)) for i in range(3)]
+        streams = [engine.generate(user_request(f"story {i}", max_tokens=250, temperature=0)) for i in range(3)]
         for stream in streams:
             await stream.__anext__()
         await streams[1].aclose()  # the client of the middle one leaves
         after_leaving = engine.active_generations()
-        joined = await _collect(engine, _request("quick", max_tokens=6, temperature=0))
+        joined = await collect_deltas(engine, user_request("quick", max_tokens=6, temperature=0))
         others_running = engine.active_generations()
         finals = [[d async for d in stream][-1] for stream in (streams[0], streams[2])]
         return after_leaving, joined, others_running, finals
@@ -139,7 +114,7 @@ def test_mixed_lengths_and_sampling_settings_share_steps_and_each_keeps_its_own(
     ]
 
     async def together():
-        return await asyncio.gather(*(_collect(engine, _request(f"item {i}", **s)) for i, s in enumerate(settings)))
+        return await asyncio.gather(*(collect_deltas(engine, user_request(f"item {i}", **s)) for i, s in enumerate(settings)))
 
     results = asyncio.run(together())
     for setting, deltas in zip(settings, results):
@@ -168,18 +143,18 @@ def test_mixed_lengths_and_sampling_settings_share_steps_and_each_keeps_its_own(
 
 def test_a_seeded_request_gives_the_same_text_alone_and_among_others(engine, steps) -> None:
     seeded = {"max_tokens": 24, "temperature": 1.0, "top_p": 0.9, "seed": 11}
-    alone = _text(asyncio.run(_collect(engine, _request("seeded", **seeded))))
+    alone = joined_text(asyncio.run(collect_deltas(engine, user_request("seeded", **seeded))))
 
     async def crowded():
         return await asyncio.gather(
-            _collect(engine, _request("seeded", **seeded)),
-            *(_collect(engine, _request(f"other {i}", max_tokens=30, temperature=0.9)) for i in range(3)),
-            _collect(engine, _request("seeded", **{**seeded, "seed": 12})),
+            collect_deltas(engine, user_request("seeded", **seeded)),
+            *(collect_deltas(engine, user_request(f"other {i}", max_tokens=30, temperature=0.9)) for i in range(3)),
+            collect_deltas(engine, user_request("seeded", **{**seeded, "seed": 12})),
         )
 
     same, *_, other_seed = asyncio.run(crowded())
-    assert _text(same) == alone
-    assert _text(other_seed) != alone
+    assert joined_text(same) == alone
+    assert joined_text(other_seed) != alone
     # Seeded sequences are decoded in batches of their own.
     assert all(len(rows) == 1 for rows in steps.steps if any(r.solo for r in rows))
     assert any(len(rows) > 1 for rows in steps.steps)
@@ -199,13 +174,13 @@ def test_a_failing_sequence_fails_alone_and_the_others_finish(engine, monkeypatc
     async def scenario():
         async def outcome(request):
             try:
-                return await _collect(engine, request)
+                return await collect_deltas(engine, request)
             except EngineError as error:
                 return error
 
         return await asyncio.gather(
-            outcome(_request("fails", max_tokens=failing_max_tokens, temperature=0)),
-            *(outcome(_request(f"fine {i}", max_tokens=25, temperature=0)) for i in range(3)),
+            outcome(user_request("fails", max_tokens=failing_max_tokens, temperature=0)),
+            *(outcome(user_request(f"fine {i}", max_tokens=25, temperature=0)) for i in range(3)),
         )
 
     failed, *fine = asyncio.run(scenario())
@@ -214,7 +189,7 @@ def test_a_failing_sequence_fails_alone_and_the_others_finish(engine, monkeypatc
         assert not isinstance(deltas, Exception)
         assert deltas[-1].finish_reason in ("stop", "length")
     assert engine.active_generations() == 0
-    assert asyncio.run(_collect(engine, _request(max_tokens=3, temperature=0)))[-1].finish_reason
+    assert asyncio.run(collect_deltas(engine, user_request(max_tokens=3, temperature=0)))[-1].finish_reason
 
 
 def test_requests_whose_caches_do_not_fit_together_run_one_after_the_other(tiny_checkpoints, steps) -> None:
@@ -224,7 +199,7 @@ def test_requests_whose_caches_do_not_fit_together_run_one_after_the_other(tiny_
 
     async def two():
         return await asyncio.gather(
-            *(_collect(engine, _request(f"long {i}", max_tokens=300, temperature=0)) for i in range(2))
+            *(collect_deltas(engine, user_request(f"long {i}", max_tokens=300, temperature=0)) for i in range(2))
         )
 
     results = asyncio.run(two())
@@ -247,8 +222,8 @@ def test_alone_a_greedy_request_decodes_what_model_generate_decodes(tiny_checkpo
     path = tiny_checkpoints[architecture]
     engine = _engine(tiny_checkpoints, architecture, context_length=512)
     vision = architecture == "qwen2.5-vl"
-    request = _request("Describe this, please", images=[image_url] if vision else (), max_tokens=24, temperature=0)
-    ours = asyncio.run(_collect(engine, request))
+    request = user_request("Describe this, please", images=[image_url] if vision else (), max_tokens=24, temperature=0)
+    ours = asyncio.run(collect_deltas(engine, request))
     asyncio.run(engine.shutdown())
 
     tokenizer = transformers.AutoTokenizer.from_pretrained(path)
@@ -271,7 +246,7 @@ def test_alone_a_greedy_request_decodes_what_model_generate_decodes(tiny_checkpo
         generated = model.generate(**inputs, max_new_tokens=24, do_sample=False)
     prompt_length = inputs["input_ids"].shape[1]
     assert ours[-1].usage.prompt_tokens == prompt_length
-    assert _text(ours) == tokenizer.decode(generated[0, prompt_length:], skip_special_tokens=True)
+    assert joined_text(ours) == tokenizer.decode(generated[0, prompt_length:], skip_special_tokens=True)
 
 
 def test_image_and_text_requests_share_a_batch_on_the_vision_model(tiny_checkpoints, image_url, steps) -> None:
@@ -279,8 +254,8 @@ def test_image_and_text_requests_share_a_batch_on_the_vision_model(tiny_checkpoi
 
     async def mixed():
         return await asyncio.gather(
-            _collect(engine, _request("Describe.", images=[image_url], max_tokens=20, temperature=0)),
-            _collect(engine, _request("Describe.", max_tokens=20, temperature=0)),
+            collect_deltas(engine, user_request("Describe.", images=[image_url], max_tokens=20, temperature=0)),
+            collect_deltas(engine, user_request("Describe.", max_tokens=20, temperature=0)),
         )
 
     with_image, text_only = asyncio.run(mixed())
