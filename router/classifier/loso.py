@@ -38,8 +38,8 @@ CANDIDATES: dict[str, Settings] = {
     "harness-x32": SHIPPED.but(harness_weight=32.0),
     # The harness files still held out and scored, but never trained on: what they add elsewhere.
     "without-harness": SHIPPED.but(harness_weight=0.0),
-    "l2-3e-5": SHIPPED.but(l2=3e-5),
-    "l2-1e-4": SHIPPED.but(l2=1e-4),
+    "l2-1e-6": SHIPPED.but(l2=1e-6),
+    "l2-1e-5": SHIPPED.but(l2=1e-5),
     "keep-option-lines": SHIPPED.but(option_lines="keep"),
     "signals-only-1": SHIPPED.but(signals_only_weight=1.0),
     "no-possibility": SHIPPED.but(without_signals=("multiple-choice options", "possibility question")),
