@@ -68,7 +68,6 @@ class ContinuousBatcher:
         self._running: list[Sequence] = []  # the loop thread's own
         self._wake = threading.Condition()
         self._stopping = False
-        self._active = 0
         self._thread = threading.Thread(target=self._run, name=f"batcher-{name}", daemon=True)
         self._load: Callable[[], LoadedModel] | None = None
         self._loaded: Future[None] = Future()
@@ -84,8 +83,9 @@ class ContinuousBatcher:
         return self._thread.is_alive()
 
     def active(self) -> int:
-        """Sequences in the batch (admitted and not yet retired)."""
-        return self._active
+        """Sequences in the batch (admitted and not yet retired); `len` of a list is safe to read
+        from another thread."""
+        return len(self._running)
 
     def submit(self, sequence: Sequence) -> None:
         with self._wake:
@@ -153,7 +153,6 @@ class ContinuousBatcher:
             self._inbox.popleft()
             sequence.cache = SequenceCache(self._num_layers, sequence.reserved_tokens)
             self._running.append(sequence)
-            self._active += 1
 
     def _step(self) -> None:
         shared = [s for s in self._running if not s.solo]
@@ -187,7 +186,6 @@ class ContinuousBatcher:
         self._running.remove(sequence)
         self._budget.release(sequence.reserved_tokens)
         sequence.cache = None
-        self._active -= 1
         sequence.sink.retire()
 
     def _fail_all(self, error: BaseException) -> None:
@@ -203,4 +201,3 @@ class ContinuousBatcher:
         for sequence in everyone:
             sequence.sink.retire()
         self._running.clear()
-        self._active = 0
