@@ -87,10 +87,10 @@ AFFINITY_BIN := $(if $(filter vllm,$(ENGINE)),$(VLLM_BIN),$(BIN))
 bench-affinity: $(if $(filter vllm,$(ENGINE)),$(VLLM_VENV),$(VENV))/.installed ray-tmpdir
 	$(AFFINITY_BIN)/python bench/affinity.py --engine $(ENGINE)
 
-# The classifier's evaluation (about 35 minutes): leave-one-source-out figures of the shipped
-# settings, then latency on one core and the router process's memory.
+# The classifier's evaluation: leave-one-source-out figures of the shipped settings, one fold per
+# core (about 35 minutes on one core), then latency on one core and the router process's memory.
 bench-classifier: $(VENV)/.installed
-	$(BIN)/qwen-router train-router --leave-one-source-out --candidates shipped --loso-output bench/results/classifier_loso.json
+	$(BIN)/qwen-router train-router --leave-one-source-out --candidates shipped --jobs $(shell nproc) --loso-output bench/results/classifier_loso.json
 	$(BIN)/python bench/classifier.py
 
 # Batching in the transformers engine against load, next to padded generate(), the engine of

@@ -32,7 +32,19 @@ def add_commands(commands: Any) -> None:
     train.add_argument("--candidates", nargs="+", metavar="NAME",
                        help="with --leave-one-source-out: which candidates (default: all, the shipped one first)")
     train.add_argument("--loso-output", type=Path, help="with --leave-one-source-out: also write the figures as JSON")
+    train.add_argument("--jobs", type=_positive_int, default=1,
+                       help="with --leave-one-source-out: held-out sources fitted at a time, one core each (default 1)")
     train.set_defaults(run=_train_router)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed: a whole number of 1 or more")
+    return value
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -87,7 +99,7 @@ def _train_router(args: argparse.Namespace) -> int:
     if args.leave_one_source_out:
         from router.classifier.loso import CANDIDATES, run
 
-        run(args.train or TRAINING, args.candidates or tuple(CANDIDATES), args.loso_output)
+        run(args.train or TRAINING, args.candidates or tuple(CANDIDATES), args.loso_output, jobs=args.jobs)
         return 0
     train_router(
         args.train or TRAINING, args.dev or DATA / "dev.jsonl", args.output or ARTEFACT, args.metrics or METRICS

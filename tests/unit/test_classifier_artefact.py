@@ -15,11 +15,9 @@ from router.classifier.records import read_records
 from router.classifier.train import DATA, METRICS, SHIPPED, train_router
 
 RECORDED = json.loads(METRICS.read_text())
-# The floors a retrained artefact must hold to ship: the targets where the shipped model
-# meets them (multilingual macro-F1 0.95; natural check accuracy 0.92 and every label's F1 0.88),
-# otherwise its recorded figure less a margin (the README gives both): dev macro-F1 0.949
-# (target 0.95).
-FLOORS = {"dev": 0.94, "multilingual": 0.95}  # macro-F1 after fallback
+# The floors a retrained artefact must hold to ship: the targets, all met by the shipped
+# model (dev and multilingual macro-F1 0.95; natural check accuracy 0.92 and every label's F1 0.88).
+FLOORS = {"dev": 0.95, "multilingual": 0.95}  # macro-F1 after fallback
 NATURAL_CHECK_ACCURACY = 0.92
 NATURAL_CHECK_LABEL_F1 = 0.88
 

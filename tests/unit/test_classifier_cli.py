@@ -64,3 +64,13 @@ def test_train_router_writes_artefact_and_metrics(tmp_path, capsys):
     out, metrics = tmp_path / "m.npz", tmp_path / "m.json"
     assert main(["train-router", "--train", str(data), "--dev", str(data), "--output", str(out), "--metrics", str(metrics)]) == 0
     assert out.stat().st_size > 0 and json.loads(metrics.read_text())["sets"]["dev"]["n"] == 2 * len(rows)
+
+
+def test_train_router_names_a_bad_jobs_value(capsys):
+    try:
+        main(["train-router", "--leave-one-source-out", "--jobs", "0"])
+    except SystemExit as exit:
+        assert exit.code == 2
+    else:
+        raise AssertionError("--jobs 0 must be refused")
+    assert "--jobs: '0' is not allowed: a whole number of 1 or more" in capsys.readouterr().err

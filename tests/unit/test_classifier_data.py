@@ -18,6 +18,7 @@ from router.classifier.report import CHECK_SETS
 from router.classifier.train import DATA, TRAINING, training_records
 
 NEAR_COPY = 0.5  # Jaccard similarity of word 3-grams
+FOLLOWS_A_BENCHMARK = 0.25
 EVALUATION_SETS = {"dev": DATA / "dev.jsonl", **CHECK_SETS}
 
 
@@ -53,12 +54,24 @@ def test_no_evaluation_request_is_in_the_training_files(name):
     assert [r.id for r in records if not has_image(r.messages) and _text(r) in training] == []
 
 
-@pytest.mark.parametrize("name", EVALUATION_SETS)
-def test_no_evaluation_request_is_near_a_hand_written_training_request(name):
+def near_hand_written(records: list[Record], threshold: float) -> list[tuple[str, str]]:
+    """(record id, hand-written id) for every hand-written request at least `threshold` alike."""
     near = []
-    for record in read_records(EVALUATION_SETS[name]):
+    for record in records:
         grams = _grams(_text(record))
         shared = Counter(index for gram in grams for index in HAND_WRITTEN_BY_GRAM.get(gram, ()))
         near += [(record.id, HAND_WRITTEN[index][0]) for index, count in shared.items()
-                 if count / (len(grams) + len(HAND_WRITTEN[index][1]) - count) >= NEAR_COPY]
-    assert near == []
+                 if count / (len(grams) + len(HAND_WRITTEN[index][1]) - count) >= threshold]
+    return near
+
+
+@pytest.mark.parametrize("name", EVALUATION_SETS)
+def test_no_evaluation_request_is_near_a_hand_written_training_request(name):
+    assert near_hand_written(read_records(EVALUATION_SETS[name]), NEAR_COPY) == []
+
+
+def test_no_hand_written_request_follows_a_benchmark_items_wording():
+    """Hand-written requests use a benchmark's layout, never its items: none shares a quarter of
+    its word 3-grams with a benchmark request of the training or dev files."""
+    benchmark = [r for r in TRAINING_RECORDS if not r.source.startswith(("authored/", "natural/", "harness/"))]
+    assert near_hand_written(benchmark + read_records(DATA / "dev.jsonl"), FOLLOWS_A_BENCHMARK) == []

@@ -57,3 +57,10 @@ def test_each_source_is_scored_by_a_model_that_never_saw_it(monkeypatch):
 def test_unknown_candidates_are_named_with_the_choices():
     with pytest.raises(ValueError, match="unknown candidates \\['nope'\\]; choose from \\['shipped'"):
         run(names=("nope",))
+
+
+def test_folds_in_forked_workers_predict_what_one_process_does():
+    data = Featurised(_records(), None)
+    settings = Settings(embedding_scale=0.0)
+    one, two = leave_one_source_out(data, settings), leave_one_source_out(data, settings, jobs=2)
+    assert two.sources == one.sources and two.predicted.tolist() == one.predicted.tolist()
