@@ -88,7 +88,7 @@ bench-affinity: $(if $(filter vllm,$(ENGINE)),$(VLLM_VENV),$(VENV))/.installed r
 	$(AFFINITY_BIN)/python bench/affinity.py --engine $(ENGINE)
 
 # The classifier's evaluation: leave-one-source-out figures of the shipped settings, one fold per
-# core (about 35 minutes on one core), then latency on one core and the router process's memory.
+# core (about 25 minutes on 2 cores, 45 on one), then latency on one core and the router process's memory.
 bench-classifier: $(VENV)/.installed
 	$(BIN)/qwen-router train-router --leave-one-source-out --candidates shipped --jobs $(shell nproc) --loso-output bench/results/classifier_loso.json
 	$(BIN)/python bench/classifier.py
