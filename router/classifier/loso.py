@@ -45,6 +45,7 @@ CANDIDATES: dict[str, Settings] = {
     "keep-option-lines": SHIPPED.but(option_lines="keep"),
     "signals-only-1": SHIPPED.but(signals_only_weight=1.0),
     "no-possibility": SHIPPED.but(without_signals=("multiple-choice options", "possibility question")),
+    "no-math-concepts": SHIPPED.but(without_signals=("multiple-choice options", "math concepts")),
     "with-multiple-choice": SHIPPED.but(without_signals=()),
     "word-trigrams": SHIPPED.but(word_trigrams=True),
     "digit-lengths": SHIPPED.but(digits="length"),

@@ -119,6 +119,7 @@ SIGNALS: tuple[Signal, ...] = (
         r"expected value\b",
         lexicon=lexicons.MATH,
     ),
+    _signal("math", "math concepts", 1.0, cap=3, pattern=lexicons.MATH_CONCEPTS_SCRIPTS, lexicon=lexicons.MATH_CONCEPTS),
     _signal("math", "numbers", 0.4, cap=5, lexicon="0 00 000"),  # digit runs, as features.tokens writes them
     _signal(
         "math",

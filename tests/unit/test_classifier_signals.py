@@ -87,6 +87,9 @@ def test_signal_fires(text, signal):
         ("We meet at 10:30 in room B2", "spreadsheet"),
         ("I merged the two teams into one", "developer tools"),
         ("I could have done better on the test, any tips?", "possibility question"),
+        ("The main determinant of the price was the weather", "math concepts"),  # one word, no maths
+        ("def f(x): return x  # a function, not a maths concept", "math concepts"),
+        ("This code has a limit on the series of requests it sends", "math concepts"),
     ],
 )
 def test_signal_stays_quiet(text, signal):
@@ -185,6 +188,18 @@ def test_rules_baseline(text, expected):
         ("ช่วยเขียนโค้ดไพธอนให้หน่อย", "programming terms"),
         ("ช่วยแก้สมการนี้", "math terms"),
         ("ทายปริศนานี้หน่อย", "logic-puzzle cues"),
+        # Maths concepts asked in words, one request per family of scripts and languages.
+        ("what does it mean for a map to be injective but not surjective?", "math concepts"),
+        ("¿por qué todo espacio vectorial tiene una base?", "math concepts"),
+        ("warum ist die Wurzel aus zwei eine irrationale Zahl?", "math concepts"),
+        ("почему ряд сходится, если это степенной ряд? объясните общий делитель", "math concepts"),
+        ("为什么行秩等于列秩？线性代数里总是这么说", "math concepts"),
+        ("ベクトル空間の基底がよくわからない", "math concepts"),
+        ("고유벡터가 뭔지 직관적으로 설명해줘", "math concepts"),
+        ("ما الفرق بين الانحراف المعياري والتباين؟", "math concepts"),
+        ("मानक विचलन का मतलब क्या है?", "math concepts"),
+        ("standart sapma ne anlama geliyor?", "math concepts"),
+        ("đạo hàm và tích phân liên quan gì? hàm số liên tục là gì", "math concepts"),
         # Possibility in the past, answered by a chain of facts.
         ("could charles darwin have seen a photograph of himself?", "possibility question"),
         ("¿Cervantes pudo haber leído El Quijote en inglés?", "possibility question"),
