@@ -275,11 +275,13 @@ MATH_CONCEPTS = (
     "distribusi+normal nilai+harapan rata+geometri rata+aritmatika akar+kuadrat perkalian "
     "isomorfisma isomorfisme homomorfisma deret+pangkat tak+hingga konvergen kosinus "
     "fungsi+invers "
-    # vi
-    "đơn+ánh toàn+ánh song+ánh liên+tục khả+vi trị+riêng vectơ+riêng tơ+riêng "
+    # vi: a word is a pair of syllables; "liên tục" (continuously), "tập hợp" (to gather), "đại số"
+    # (as in "đại số đông", the majority) and "toán học" (the subject) are everyday talk, so they
+    # are left out and a continuous function is "hàm liên"
+    "đơn+ánh toàn+ánh song+ánh hàm+liên khả+vi trị+riêng vectơ+riêng tơ+riêng "
     "định+thức tuyến+tính gian+vectơ véc+tơ gian+con lượng+giác "
-    "hình+học đại+số hoán+vị chỉnh+hợp nhị+thức tiên+đề toán+học phản+chứng vô+tỉ "
-    "hữu+tỉ số+thực số+phức tập+hợp tập+con "
+    "hình+học hoán+vị chỉnh+hợp nhị+thức tiên+đề phản+chứng vô+tỉ "
+    "hữu+tỉ số+thực số+phức tập+con "
     "parabol hypebol elip tiệm+cận pytago đa+giác đa+diện "
     "tử+số mẫu+số lệch+chuẩn phối+chuẩn bình+cộng bình+nhân bậc+hai "
     "phép+nhân phép+trừ phép+chia đẳng+cấu đồng+cấu lũy+thừa hàm+ngược "

@@ -90,6 +90,7 @@ def test_signal_fires(text, signal):
         ("The main determinant of the price was the weather", "math concepts"),  # one word, no maths
         ("def f(x): return x  # a function, not a maths concept", "math concepts"),
         ("This code has a limit on the series of requests it sends", "math concepts"),
+        ("tôi làm việc liên tục cả tuần, đại số đông đồng ý tập hợp lại", "math concepts"),  # everyday Vietnamese
     ],
 )
 def test_signal_stays_quiet(text, signal):
@@ -199,7 +200,7 @@ def test_rules_baseline(text, expected):
         ("ما الفرق بين الانحراف المعياري والتباين؟", "math concepts"),
         ("मानक विचलन का मतलब क्या है?", "math concepts"),
         ("standart sapma ne anlama geliyor?", "math concepts"),
-        ("đạo hàm và tích phân liên quan gì? hàm số liên tục là gì", "math concepts"),
+        ("hàm liên tục trên đoạn đóng có bị chặn không? định thức là gì", "math concepts"),
         # Possibility in the past, answered by a chain of facts.
         ("could charles darwin have seen a photograph of himself?", "possibility question"),
         ("¿Cervantes pudo haber leído El Quijote en inglés?", "possibility question"),
