@@ -187,8 +187,8 @@ MATH_CONCEPTS = (
     # fr
     "injective injectif surjective surjectif bijective bijectif bijection fonction+continue dérivable "
     "différentiable valeur+propre valeurs+propres vecteur+propre vecteurs+propres algèbre+linéaire "
-    "espace+vectoriel espace+vectoriel trigonométri* géométrie combinatoire permutation* "
-    "binôme binomial* axiome* corollaire par+récurrence par+récurrence "
+    "espace+vectoriel trigonométri* géométrie combinatoire permutation* "
+    "binôme binomial* axiome* corollaire par+récurrence "
     "nombre+irrationnel nombres+irrationnels nombres+rationnels "
     "nombres+réels nombres+complexes entiers+naturels des+ensembles sous+ensemble "
     "commun+diviseur pgcd ppcm asymptot* de+pythagore "
