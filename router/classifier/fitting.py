@@ -50,10 +50,21 @@ def design(feats: Sequence[dict[str, float]], names: Sequence[str], dense: np.nd
     return Design(tuple(names), matrix, np.zeros((len(feats), 0)) if dense is None else dense)
 
 
-def restricted(full: Design, train: np.ndarray) -> tuple[Design, np.ndarray]:
-    """The training rows over the features seen in at least MIN_DOCUMENT_FREQUENCY of them, and those columns."""
+def restricted(full: Design, train: np.ndarray, groups: np.ndarray, min_groups: int = 1) -> tuple[Design, np.ndarray]:
+    """The training rows over the features seen in at least MIN_DOCUMENT_FREQUENCY of them and in
+    at least `min_groups` distinct groups (data sets: `groups` holds each row's index), and those columns.
+
+    A feature only one data set uses is that set's style more than its label's meaning; requiring
+    several keeps what carries across sources."""
     part = full.sparse[train]
-    keep = np.flatnonzero(np.diff(part.tocsc().indptr) >= MIN_DOCUMENT_FREQUENCY)
+    present = (part != 0).astype(np.float64).tocsc()
+    keep = np.diff(present.indptr) >= MIN_DOCUMENT_FREQUENCY
+    if min_groups > 1:
+        rows_group = groups[train]
+        membership = sp.csr_matrix((np.ones(len(train)), (rows_group, np.arange(len(train)))),
+                                   shape=(int(groups.max()) + 1, len(train)))
+        keep &= np.asarray(((membership @ present) > 0).sum(axis=0)).ravel() >= min_groups
+    keep = np.flatnonzero(keep)
     return Design(tuple(full.names[i] for i in keep), part[:, keep], full.dense[train]), keep
 
 

@@ -47,6 +47,7 @@ CANDIDATES: dict[str, Settings] = {
     "no-possibility": SHIPPED.but(without_signals=("multiple-choice options", "possibility question")),
     "no-math-concepts": SHIPPED.but(without_signals=("multiple-choice options", "math concepts")),
     "with-multiple-choice": SHIPPED.but(without_signals=()),
+    "min-sources-3": SHIPPED.but(min_sources=3),
     "word-trigrams": SHIPPED.but(word_trigrams=True),
     "digit-lengths": SHIPPED.but(digits="length"),
     "previous": Settings(FeatureSpec(digits="length"), l2=1e-3, signals_only_weight=1.0, authored_weight=3.0,

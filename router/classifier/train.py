@@ -66,6 +66,8 @@ class Settings:
     # Each data set's rows are weighted by (its size)^-source_balance: 0 counts every request
     # alike, 1 every data set alike, so no one benchmark's format stands for its label.
     source_balance: float = 0.0
+    # A feature is learnt only if at least this many data sets use it (1: any feature seen twice).
+    min_sources: int = 1
 
     def as_meta(self) -> dict[str, Any]:
         return {**asdict(self), "spec": self.spec.as_meta()}
@@ -95,6 +97,9 @@ class Featurised:
     def __init__(self, records: Sequence[Record], table: TokenTable | None):
         self.records = list(records)
         self.y = labels(self.records)
+        sets = [dataset(r.source) for r in self.records]
+        index = {name: i for i, name in enumerate(sorted(set(sets)))}
+        self.groups = np.array([index[s] for s in sets], dtype=np.int64)  # each record's data set
         self._turns = [user_turns(r.messages, RouterConfig().classify_context_turns) for r in self.records]
         self.dense = (np.stack([table.pooled(t) for t in self._turns]) if table is not None
                       else np.zeros((len(self._turns), 0)))
@@ -111,7 +116,7 @@ class Featurised:
 def fit_on(data: Featurised, train: np.ndarray, settings: Settings) -> tuple[Fitted, np.ndarray]:
     """The model fitted on rows `train` (and their signals-only copies), and the columns it kept."""
     full = data.design(settings.spec)
-    part, keep = restricted(full, train)
+    part, keep = restricted(full, train, data.groups, settings.min_sources)
     if not settings.embedding_scale:
         part = Design(part.names, part.sparse, np.zeros((len(train), 0)))
     x = _stack(part, signals_only(part), settings.embedding_scale)
