@@ -152,7 +152,7 @@ MATH_CONCEPTS = (
     "expected+value correlation+coefficient hypothesis+test hypothesis+testing p+value "
     "geometric+mean arithmetic+mean multiplication subtraction quotient exponentiation square+root "
     "infinite+series power+series taylor+series fourier+series geometric+series divergent+series "
-    "inverse+function hypotenuse "
+    "inverse+function "
     "parallelogram quadrilateral converges+to "
     # es
     "inyectiva inyectivo sobreyectiva sobreyectivo biyectiva biyectivo función+continua derivable "
