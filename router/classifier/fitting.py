@@ -57,13 +57,12 @@ def restricted(full: Design, train: np.ndarray, groups: np.ndarray, min_groups: 
     A feature only one data set uses is that set's style more than its label's meaning; requiring
     several keeps what carries across sources."""
     part = full.sparse[train]
-    present = (part != 0).astype(np.float64).tocsc()
-    keep = np.diff(present.indptr) >= MIN_DOCUMENT_FREQUENCY
-    if min_groups > 1:
-        rows_group = groups[train]
-        membership = sp.csr_matrix((np.ones(len(train)), (rows_group, np.arange(len(train)))),
+    columns = part.tocsc()
+    keep = np.diff(columns.indptr) >= MIN_DOCUMENT_FREQUENCY
+    if min_groups > 1:  # only then is the presence matrix worth building
+        membership = sp.csr_matrix((np.ones(len(train)), (groups[train], np.arange(len(train)))),
                                    shape=(int(groups.max()) + 1, len(train)))
-        keep &= np.asarray(((membership @ present) > 0).sum(axis=0)).ravel() >= min_groups
+        keep &= np.asarray(((membership @ (columns != 0)) > 0).sum(axis=0)).ravel() >= min_groups
     keep = np.flatnonzero(keep)
     return Design(tuple(full.names[i] for i in keep), part[:, keep], full.dense[train]), keep
 
