@@ -27,7 +27,7 @@ from router.classifier.embedding import TokenTable, wordllama_table
 from router.classifier.evaluate import scores
 from router.classifier.features import FeatureSpec
 from router.classifier.records import Record
-from router.classifier.train import LABELS, SHIPPED, TRAINING, Featurised, Settings, dataset, fit_on, training_records
+from router.classifier.train import LABELS, SHIPPED, TRAINING, Featurised, Settings, fit_on, training_records
 
 # The shipped settings first, then the neighbours they were chosen against (the README gives the
 # figures, and those of earlier rounds).
@@ -83,7 +83,7 @@ class HeldOut:
 def leave_one_source_out(data: Featurised, settings: Settings, jobs: int = 1) -> HeldOut:
     """Every record's prediction by the model fitted on all the other sources; `jobs` folds at a
     time, in forked processes (the folds are independent, and each fit runs on one core)."""
-    sources = tuple(dataset(r.source) for r in data.records)
+    sources = data.sets
     held_out = [np.array([s == source for s in sources]) for source in sorted(set(sources))]
     data.design(settings.spec)  # featurised once, before any fork, so every worker shares it
     if jobs == 1:
@@ -143,7 +143,7 @@ def run(
         raise ValueError(f"unknown candidates {unknown}; choose from {list(CANDIDATES)}")
     records = training_records(train_paths)
     data = featurised(records, [CANDIDATES[name] for name in names])
-    log(f"{len(records)} requests from {len({dataset(r.source) for r in records})} sources")
+    log(f"{len(records)} requests from {len(set(data.sets))} sources")
     log(f"{'candidate':<18} {'pooled macro-F1':>15} {'mean source acc':>15} " + " ".join(f"{label:>9}" for label in LABELS)
         + f" {'seconds':>8}")
     results: dict[str, Any] = {}

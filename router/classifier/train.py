@@ -97,9 +97,9 @@ class Featurised:
     def __init__(self, records: Sequence[Record], table: TokenTable | None):
         self.records = list(records)
         self.y = labels(self.records)
-        sets = [dataset(r.source) for r in self.records]
-        index = {name: i for i, name in enumerate(sorted(set(sets)))}
-        self.groups = np.array([index[s] for s in sets], dtype=np.int64)  # each record's data set
+        self.sets = tuple(dataset(r.source) for r in self.records)  # each record's data set, by name
+        index = {name: i for i, name in enumerate(sorted(set(self.sets)))}
+        self.groups = np.array([index[s] for s in self.sets], dtype=np.int64)  # and by number
         self._turns = [user_turns(r.messages, RouterConfig().classify_context_turns) for r in self.records]
         self.dense = (np.stack([table.pooled(t) for t in self._turns]) if table is not None
                       else np.zeros((len(self._turns), 0)))
@@ -120,7 +120,7 @@ def fit_on(data: Featurised, train: np.ndarray, settings: Settings) -> tuple[Fit
     if not settings.embedding_scale:
         part = Design(part.names, part.sparse, np.zeros((len(train), 0)))
     x = _stack(part, signals_only(part), settings.embedding_scale)
-    base = row_weights(data.records, settings)[train]
+    base = row_weights(data.sets, settings)[train]
     y = data.y[train]
     weights, bias = fit(x, np.concatenate([y, y]), len(LABELS), l2=settings.l2,
                         row_weight=np.concatenate([base, base * settings.signals_only_weight]))
@@ -133,11 +133,11 @@ def _stack(a: Design, b: Design, scale: float) -> sp.csr_matrix:
     return sp.vstack([a.matrix(scale), b.matrix(scale)], format="csr")
 
 
-def row_weights(records: Sequence[Record], settings: Settings) -> np.ndarray:
-    """Hand-written chat-style requests count more than benchmark items, and large data sets less."""
+def row_weights(sets: Sequence[str], settings: Settings) -> np.ndarray:
+    """Per record of data set `sets[i]`: hand-written chat-style requests count more than
+    benchmark items, and large data sets less."""
     weight = {"authored": settings.authored_weight, "natural": settings.natural_weight,
               "harness": settings.harness_weight}
-    sets = [dataset(r.source) for r in records]
     sizes = Counter(sets)
     base = np.array([weight.get(s.split("/")[0], 1.0) * sizes[s] ** -settings.source_balance for s in sets])
     return base * len(base) / base.sum()

@@ -5,9 +5,9 @@ import pytest
 
 from deployments.types import Message, TextPart
 from router.classifier import loso
-from router.classifier.loso import dataset, leave_one_source_out, run
+from router.classifier.loso import leave_one_source_out, run
 from router.classifier.records import Record
-from router.classifier.train import LABELS, Featurised, Settings
+from router.classifier.train import LABELS, Featurised, Settings, dataset
 
 TEXTS = {
     "math": "Solve 2x + {n} = 11 for x",
