@@ -7,7 +7,8 @@ code fences and other symbols are not lexical features (layout or notation: the 
 notation that matters, equations and code syntax). Chinese, Japanese and Korean characters count
 as words of their own (their pairs are the character bigrams); runs of scripts written without
 spaces (Thai, Lao, Khmer, Myanmar) and, as an option, every word also count by their character
-trigrams. Words keep their combining marks (Devanagari and other Indic vowel signs, Arabic and
+trigrams; as an option, the words of the question a text ends with count again on their own.
+Words keep their combining marks (Devanagari and other Indic vowel signs, Arabic and
 Hebrew points), so a Hindi word stays one word. Lexical features of a turn have a fixed L2 norm
 (a long text is not louder; the turn's weight decides its share); signal features keep a fixed
 scale, so the learned weight of, say, "math terms" applies in every language the signal's
@@ -36,6 +37,8 @@ _DIGITS = {1: "0", 2: "00"}
 _LAYOUT = re.compile(r"^[ \t]*\(?[a-j][.)][ \t]", re.MULTILINE)
 # Whole option lines of a multiple-choice layout, and an "Options:" heading.
 _OPTION_LINES = re.compile(r"^[ \t]*(?:\(?[a-j][.)][ \t].*|options:[ \t]*)$", re.MULTILINE)
+# Where a question begins: after the line or sentence before it.
+_QUESTION_STARTS = "\n.!?。！？"
 _STEM = 5  # words longer than this also count by their first letters: functions ~ functional
 _GRAM = 3
 
@@ -54,6 +57,9 @@ class FeatureSpec:
     # Lettered option lines: "keep" reads them (their labels are layout), "drop" reads only the
     # question (what is asked decides the label; options full of dates or times say math).
     option_lines: str = "keep"
+    # The words of the question a turn ends with (its last question, else its last line) also count
+    # on their own, at this L2 norm: what is asked, apart from the material it is asked about. 0: not.
+    question_norm: float = 0.0
 
     def as_meta(self) -> dict[str, Any]:
         return {**asdict(self), "without_signals": list(self.without_signals)}
@@ -95,10 +101,27 @@ def features(turns: Iterable[Turn], spec: FeatureSpec = DEFAULT_SPEC) -> dict[st
             else:
                 for name in lexical:
                     out[name] = out.get(name, 0.0) + value
+        if spec.question_norm:
+            _add_question(out, text, spec.question_norm * turn.weight, spec.digits == "none")
         for signal, hits, _ in detect(text, toks, without=spec.without_signals):
             name = SIGNAL_PREFIX + signal.name
             out[name] = out.get(name, 0.0) + turn.weight * turn.weight * hits / signal.cap
     return out
+
+
+def _add_question(out: dict[str, float], text: str, norm: float, drop_digits: bool) -> None:
+    """Adds the words of the text's last question (else of its last non-empty line) as "q" features:
+    the stretch before its last question mark, back to the end of the line or sentence before it
+    ("Is the following sentence plausible?", "How many apples are left?")."""
+    end = max(text.rfind("?"), text.rfind("？"))
+    if end >= 0:
+        question = text[max(text.rfind(c, 0, end) for c in _QUESTION_STARTS) + 1 : end]
+    else:
+        question = next((line for line in reversed(text.splitlines()) if line.strip()), "")
+    words = dict.fromkeys("q " + t for t in tokens(_LAYOUT.sub(" ", question))
+                          if (len(t) > 1 or t.isalnum()) and not (drop_digits and t.isdigit()))
+    for name in words:
+        out[name] = out.get(name, 0.0) + norm / math.sqrt(len(words))
 
 
 def _lexical(toks: list[str], spec: FeatureSpec) -> dict[str, None]:

@@ -61,11 +61,26 @@ def reference_features(turns: list[Turn], spec: FeatureSpec) -> dict[str, float]
         lexical = dict.fromkeys(names)
         for name in lexical:
             out[name] = out.get(name, 0.0) + spec.lexical_norm * turn.weight / math.sqrt(len(lexical))
+        if spec.question_norm:
+            asked = reference_question(text)
+            question = dict.fromkeys("q " + t for t in reference_tokens(_LAYOUT.sub(" ", asked))
+                                     if (len(t) > 1 or t.isalnum()) and (spec.digits != "none" or not t.isdigit()))
+            for name in question:
+                out[name] = out.get(name, 0.0) + spec.question_norm * turn.weight / math.sqrt(len(question))
         for signal, hits, _ in reference_detect(text, toks):
             if signal.name not in spec.without_signals:
                 name = SIGNAL_PREFIX + signal.name
                 out[name] = out.get(name, 0.0) + turn.weight * turn.weight * hits / signal.cap
     return out
+
+
+def reference_question(text: str) -> str:
+    marks = [i for i, ch in enumerate(text) if ch in "?？"]
+    if not marks:
+        lines = [line for line in text.splitlines() if line.strip()]
+        return lines[-1] if lines else ""
+    start = max((i for i, ch in enumerate(text[: marks[-1]]) if ch in "\n.!?。！？"), default=-1) + 1
+    return text[start : marks[-1]]
 
 
 def reference_detect(text: str, toks: list[str]) -> list[tuple[signals.Signal, int, str]]:
@@ -88,7 +103,8 @@ def test_tokens_match_the_reference(texts):
 
 
 SPECS = [FeatureSpec(), default_model().spec, FeatureSpec(word_trigrams=True, digits="length"),
-         FeatureSpec(pairs=False, stems=False, lexical_norm=2.0, without_signals=("numbers", "stated facts"))]
+         FeatureSpec(pairs=False, stems=False, lexical_norm=2.0, without_signals=("numbers", "stated facts")),
+         FeatureSpec(option_lines="drop", question_norm=0.5), FeatureSpec(digits="length", question_norm=1.0)]
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=range(len(SPECS)))
