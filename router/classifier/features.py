@@ -118,17 +118,21 @@ def _add_question(out: dict[str, float], text: str, norm: float, drop_digits: bo
         question = text[max(text.rfind(c, 0, end) for c in _QUESTION_STARTS) + 1 : end]
     else:
         question = next((line for line in reversed(text.splitlines()) if line.strip()), "")
-    words = dict.fromkeys("q " + t for t in tokens(_LAYOUT.sub(" ", question))
-                          if (len(t) > 1 or t.isalnum()) and not (drop_digits and t.isdigit()))
+    words = dict.fromkeys("q " + t for t in _words(tokens(_LAYOUT.sub(" ", question)), drop_digits))
     for name in words:
         out[name] = out.get(name, 0.0) + norm / math.sqrt(len(words))
 
 
+def _words(toks: list[str], drop_digits: bool) -> list[str]:
+    """The tokens that are words: no symbols, and no digit runs when digits are no lexical feature.
+
+    Symbols are single characters that are not alphanumeric; a word with marks (हिन्दी) is no symbol."""
+    return [t for t in toks if (len(t) > 1 or t.isalnum()) and not (drop_digits and t.isdigit())]
+
+
 def _lexical(toks: list[str], spec: FeatureSpec) -> dict[str, None]:
     """Distinct feature names in first-seen order (a dict, so sums run in the same order every run)."""
-    # Symbols are single characters that are not alphanumeric; a word with marks (हिन्दी) is no symbol.
-    drop_digits = spec.digits == "none"
-    words = [t for t in toks if (len(t) > 1 or t.isalnum()) and not (drop_digits and t.isdigit())]
+    words = _words(toks, spec.digits == "none")
     names = ["w " + t for t in words]
     if spec.pairs:
         names += [f"b {a} {b}" for a, b in zip(words, words[1:])]
