@@ -1,6 +1,6 @@
 """Text → sparse features: words, word pairs, word stems, character n-grams and the signals.
 
-Everything is lower-cased and NFKC-normalised. Digit runs are number-insensitive: by default
+Everything is lower-cased and NFKC-normalised (`normalise`). Digit runs are number-insensitive: by default
 they are no lexical feature at all (the "numbers" signal counts them), so "houses numbered 1 to
 4" reads like "houses numbered" and a digit does not mean math. Multiple-choice option labels,
 code fences and other symbols are not lexical features (layout or notation: the signals read the
@@ -17,11 +17,11 @@ lexicon covers. `FeatureSpec` names the choices; the artefact records the one it
 
 import math
 import re
-import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable
 
 from router.classifier.conversation import Turn
+from router.classifier.normalise import normalise
 from router.classifier.signals import detect
 
 SIGNAL_PREFIX = "s "
@@ -70,10 +70,6 @@ class FeatureSpec:
 
 
 DEFAULT_SPEC = FeatureSpec()
-
-
-def normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).lower()
 
 
 def tokens(text: str) -> list[str]:

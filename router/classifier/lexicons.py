@@ -1,6 +1,6 @@
 """Cue words of the signals, per language: what says code, math or a puzzle beyond English.
 
-Entries are lower-case and NFKC-normalias `features.tokens` writes them: a word, a stem
+Entries are lower-case and normalised as `normalise` writes text: a word, a stem
 written `stem*`, or an adjacent word pair written `first+second` (Vietnamese writes a word as
 several syllables). Scripts without spaces between words (Chinese, Japanese, Thai) and Korean,
 whose syllables the tokenizer splits, are matched by the regular expressions of `*_SCRIPTS`.
@@ -109,7 +109,10 @@ MATH = (
     "ekvation* sannolikhet* beräkna* räkna* triangel* medelvärde derivata procent "
     "ratkaise yhtälö* yhtalo* integraali* derivaat* todennäköisyy* todista laske* alkulu* kolmio* ympyr* kulma* "
     "kokonaislu* keskiarvo* sievennä prosent*  "
-    "równani* prawdopodobieństw* oblicz* trójkąt* średni* pochodn* całk* procent* ile+wynosi "
+    # pl: integrals and means in their own forms: "całk*" read "całkowicie" (completely), "średni*"
+    # "średniowiecze" (the Middle Ages)
+    "równani* prawdopodobieństw* oblicz* trójkąt* średnia średniej średnią pochodn* całka całki całkę całką "
+    "całek całkach całkami całkowa* całkowe całkowego całkowej procent* ile+wynosi "
     "rovnic* pravděpodobnost* vypočít* trojúhelník* průměr* "
     # tr id vi
     "denklem* olasılık* hesapla* üçgen* ortalama* türev* integral yüzde kaç+tane kaç+lira "
@@ -118,15 +121,17 @@ MATH = (
     # ru uk el
     "уравнени* вероятност* вычисл* посчита* треугольник* интеграл* производн* процент* сколько среднее "
     "рівнянн* ймовірн* обчисл* скільки трикутник* "
-    "εξίσωση πιθανότητα υπολόγισε τρίγωνο ποσοστό πόσα πόσο "
+    "εξίσωσ* εξισώσ* πιθανότητα υπολόγισε τρίγωνο ποσοστό πόσα πόσο "
     # ar fa he hi
     "معادلة احتمال احسب مثلث مساحة متوسط نسبة مئوية تكامل مشتقة كم "
     "معادله محاسبه مساحت میانگین درصد "
     "משוואה הסתברות חשב משולש ממוצע אחוז "
     "समीकरण प्रायिकता प्रतिशत त्रिभुज क्षेत्रफल औसत गणना कितना कितने कितनी हल"
 )
+# Primes (质数, 素数) are not the same characters inside 品质数据 (quality data), 像素数 (pixel count)
+# or 元素数量 (number of elements).
 MATH_SCRIPTS = (
-    r"求解|方程|计算|多少|积分|导数|概率|证明|三角形|面积|周长|质数|素数|平均|整数|分数|百分之|"
+    r"求解|方程|计算|多少|积分|导数|概率|证明|三角形|面积|周长|质数(?![据量值])|素(?<![元要因像]素)数(?![据量值])|平均|整数|分数|百分之|"
     r"方程式|確率|面積|微分|積分|計算|パーセント|何通り|いくつ|何個|"
     r"방정식|확률|삼각형|넓이|평균|미분|적분|퍼센트|계산|몇 개|얼마|"
     r"สมการ|ความน่าจะเป็น|สามเหลี่ยม|ค่าเฉลี่ย|เปอร์เซ็นต์|คํานวณ"

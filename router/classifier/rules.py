@@ -10,7 +10,8 @@ from typing import Iterable, Sequence
 from deployments.types import Message
 from router.classifier.conversation import settled, user_turns
 from router.classifier.result import Classification
-from router.classifier.features import normalise, tokens
+from router.classifier.features import tokens
+from router.classifier.normalise import normalise
 from router.classifier.signals import detect
 from serve_app.config import Category
 

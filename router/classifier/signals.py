@@ -12,13 +12,13 @@ own, instead of trying every alternative at every position.
 """
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from itertools import filterfalse
 from typing import Collection, Iterator, Sequence
 
 from router.classifier import lexicons
 from router.classifier.alternation import Alternation
+from router.classifier.normalise import normalise
 from serve_app.config import Category
 
 
@@ -39,7 +39,7 @@ def _signal(
     category: Category, name: str, weight: float, cap: int = 1, pattern: str = "", lexicon: str = "",
     before_question: bool = False,
 ) -> Signal:
-    entries = unicodedata.normalize("NFKC", lexicon).lower().split()  # as features.normalise writes text
+    entries = normalise(lexicon).split()  # as the text they are matched in
     return Signal(
         category,
         name,

@@ -4,7 +4,8 @@ import pytest
 
 from deployments.types import Message, TextPart
 from router.classifier import classify_rules
-from router.classifier.features import FeatureSpec, features, normalise, tokens
+from router.classifier.features import FeatureSpec, features, tokens
+from router.classifier.normalise import normalise
 from router.classifier.conversation import Turn, bounded, user_turns
 from router.classifier.signals import detect
 
@@ -63,6 +64,11 @@ def fired(text: str) -> set[str]:
         ("CERCA.VERT mi restituisce sempre errore", "spreadsheet"),
         ("somar B2:B20 só quando C for maior que 10", "spreadsheet"),
         ("как через ВПР подтянуть цену с другого листа", "spreadsheet"),
+        ("İNTEGRAL nasıl alınır, adım adım anlat", "math terms"),  # Turkish capital İ
+        ("آموزش برنامه\u200cنویسی برای مبتدی\u200cها", "programming terms"),  # a pair joined by a ZWNJ
+        ("Policz całkę oznaczoną, bo całkowanie przez części mi nie wychodzi", "math terms"),
+        ("Λύσε τις εξισώσεις, δεν καταλαβαίνω τη λύση της εξίσωσης", "math terms"),
+        ("100以内的素数有几个", "math terms"),
     ],
 )
 def test_signal_fires(text, signal):
@@ -91,6 +97,9 @@ def test_signal_fires(text, signal):
         ("def f(x): return x  # a function, not a maths concept", "math concepts"),
         ("This code has a limit on the series of requests it sends", "math concepts"),
         ("tôi làm việc liên tục cả tuần, đại số đông đồng ý tập hợp lại", "math concepts"),  # everyday Vietnamese
+        ("Całkowicie się zgadzam, w średniowieczu było inaczej", "math terms"),  # completely; the Middle Ages
+        ("请导出品质数据，再看看照片的像素数和元素数量", "math terms"),  # quality data, pixel count, element count
+        ("配列の要素数を取得したい", "math terms"),  # the number of elements of an array
     ],
 )
 def test_signal_stays_quiet(text, signal):
@@ -230,6 +239,12 @@ def test_words_keep_their_combining_marks():
     """Devanagari vowel signs and Thai vowels are marks, not word breaks."""
     assert tokens(normalise("हिन्दी में कोड")) == ["हिन्दी", "में", "कोड"]
     assert tokens(normalise("สวัสดีครับ")) == ["สวัสดีครับ"]
+
+
+def test_turkish_capitals_and_persian_joiners_read_as_their_plain_words():
+    """Lower-cased İ is i + a combining dot, which a word would keep; a ZWNJ joins two words unseen."""
+    assert tokens(normalise("İki İSTANBUL")) == tokens(normalise("iki istanbul")) == ["iki", "istanbul"]
+    assert tokens(normalise("برنامه\u200cنویسی")) == ["برنامه", "نویسی"]
 
 
 def test_unspaced_scripts_count_by_character_trigrams():
