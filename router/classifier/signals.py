@@ -12,6 +12,7 @@ own, instead of trying every alternative at every position.
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from itertools import filterfalse
 from typing import Collection, Iterator, Sequence
@@ -35,11 +36,38 @@ class Signal:
     before_question: bool = False  # the pattern is searched only before the text's last question mark
 
 
+# People type without accents ("ecuacion", "phuong trinh", "olasilik"), so an entry in Latin or Greek
+# letters matches its unaccented form too: always for a word pair (two words are specific), for a
+# word or stem only from this length on, as a shorter one is often another language's word
+# ("löse" would read English "lose", "hàm" "ham").
+_UNACCENTED_MIN = 5
+# Unaccented forms that are other common words: Swedish "gator" (streets, not gåtor), German "flache"
+# (flat, not Fläche), Vietnamese "bien so" (licence plate, not biến số) and "noi that" (furniture, not
+# nói thật), "logica*" (English "logical", not lógica).
+_OTHER_WORDS = frozenset({"gator", "flache", "bien+so", "noi+that", "logica*"})
+# Letters that Unicode does not decompose into a base letter and an accent.
+_BASE_LETTERS = str.maketrans({"ı": "i", "ł": "l", "đ": "d", "ø": "o", "ß": "ss"})
+
+
+def _unaccented(entry: str) -> str:
+    """The entry without accents if it is written in Latin or Greek letters, else the entry itself."""
+    bare = "".join(c for c in unicodedata.normalize("NFD", entry.translate(_BASE_LETTERS)) if not unicodedata.combining(c))
+    latin_or_greek = all(c < "\u0250" or "\u0370" <= c < "\u0400" or "\u1e00" <= c < "\u2000" for c in bare)
+    return bare if latin_or_greek else entry
+
+
+def _with_unaccented(entries: list[str]) -> list[str]:
+    """The entries and the unaccented forms they are also typed in, each once."""
+    extra = [bare for entry in entries if (bare := _unaccented(entry)) != entry
+             and ("+" in bare or len(bare.rstrip("*")) >= _UNACCENTED_MIN) and bare not in _OTHER_WORDS]
+    return list(dict.fromkeys(entries + extra))
+
+
 def _signal(
     category: Category, name: str, weight: float, cap: int = 1, pattern: str = "", lexicon: str = "",
     before_question: bool = False,
 ) -> Signal:
-    entries = normalise(lexicon).split()  # as the text they are matched in
+    entries = _with_unaccented(normalise(lexicon).split())  # as the text they are matched in
     return Signal(
         category,
         name,

@@ -69,6 +69,12 @@ def fired(text: str) -> set[str]:
         ("Policz całkę oznaczoną, bo całkowanie przez części mi nie wychodzi", "math terms"),
         ("Λύσε τις εξισώσεις, δεν καταλαβαίνω τη λύση της εξίσωσης", "math terms"),
         ("100以内的素数有几个", "math terms"),
+        # typed without accents
+        ("oblicz prawdopodobienstwo ze wypadna dwie szostki", "math terms"),
+        ("giai phuong trinh nay giup minh voi", "math terms"),
+        ("bu olasilik sorusunu nasil cozerim", "math terms"),
+        ("λυσε την εξισωση με βηματα", "math terms"),
+        ("como hago una expresion regular para emails", "developer tools"),
     ],
 )
 def test_signal_fires(text, signal):
@@ -100,6 +106,9 @@ def test_signal_fires(text, signal):
         ("Całkowicie się zgadzam, w średniowieczu było inaczej", "math terms"),  # completely; the Middle Ages
         ("请导出品质数据，再看看照片的像素数和元素数量", "math terms"),  # quality data, pixel count, element count
         ("配列の要素数を取得したい", "math terms"),  # the number of elements of an array
+        ("I always lose my keys", "math terms"),  # "löse" unaccented is too short to read
+        ("Vi promenerade på gator i Stockholm", "logic-puzzle cues"),  # streets, not gåtor
+        ("Is this a logical place for a shelf?", "logic-puzzle cues"),
     ],
 )
 def test_signal_stays_quiet(text, signal):
