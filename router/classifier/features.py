@@ -1,18 +1,18 @@
 """Text → sparse features: words, word pairs, word stems, character n-grams and the signals.
 
-Everything is lower-cased and NFKC-normalised (`normalise`). Digit runs are number-insensitive: by default
-they are no lexical feature at all (the "numbers" signal counts them), so "houses numbered 1 to
-4" reads like "houses numbered" and a digit does not mean math. Multiple-choice option labels,
+Everything is lower-cased and NFKC-normalised (`normalise`). Digit runs are number-insensitive: by
+default they are no lexical feature at all (the "numbers" signal counts them), so "houses numbered
+1 to 4" reads like "houses numbered" and a digit does not mean math. Multiple-choice option labels,
 code fences and other symbols are not lexical features (layout or notation: the signals read the
-notation that matters, equations and code syntax). Chinese, Japanese and Korean characters count
-as words of their own (their pairs are the character bigrams); runs of scripts written without
-spaces (Thai, Lao, Khmer, Myanmar) and, as an option, every word also count by their character
-trigrams; as an option, the words of the question a text ends with count again on their own.
-Words keep their combining marks (Devanagari and other Indic vowel signs, Arabic and
-Hebrew points), so a Hindi word stays one word. Lexical features of a turn have a fixed L2 norm
-(a long text is not louder; the turn's weight decides its share); signal features keep a fixed
-scale, so the learned weight of, say, "math terms" applies in every language the signal's
-lexicon covers. `FeatureSpec` names the choices; the artefact records the one it was trained with.
+notation that matters, equations and code syntax). Chinese, Japanese and Korean characters count as
+words of their own (their pairs are the character bigrams); runs of scripts written without spaces
+(Thai, Lao, Khmer, Myanmar) and, as an option, every word also count by their character trigrams;
+as an option, the words of the question a text ends with count again on their own. Words keep their
+combining marks (Devanagari and other Indic vowel signs, Arabic and Hebrew points), so a Hindi word
+stays one word. Lexical features of a turn have a fixed L2 norm (a long text is not louder; the
+turn's weight decides its share); signal features keep a fixed scale, so the learned weight of,
+say, "math terms" applies in every language the signal's lexicon covers. `FeatureSpec` names the
+choices; the artefact records the one it was trained with.
 """
 
 import math

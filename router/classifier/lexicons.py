@@ -128,8 +128,8 @@ MATH = (
     "משוואה הסתברות חשב משולש ממוצע אחוז "
     "समीकरण प्रायिकता प्रतिशत त्रिभुज क्षेत्रफल औसत गणना कितना कितने कितनी हल"
 )
-# Primes (质数, 素数) are not the same characters inside 品质数据 (quality data), 像素数 (pixel count)
-# or 元素数量 (number of elements).
+# Primes (质数, 素数) are not the same characters inside 品质数据 (quality data), 像素数 (pixel count),
+# 元素数量 or Japanese 要素数 (number of elements).
 MATH_SCRIPTS = (
     r"求解|方程|计算|多少|积分|导数|概率|证明|三角形|面积|周长|质数(?![据量值])|素(?<![元要因像]素)数(?![据量值])|平均|整数|分数|百分之|"
     r"方程式|確率|面積|微分|積分|計算|パーセント|何通り|いくつ|何個|"
