@@ -50,9 +50,11 @@ CANDIDATES: dict[str, Settings] = {
     "min-sources-3": SHIPPED.but(min_sources=3),
     "word-trigrams": SHIPPED.but(word_trigrams=True),
     "question-words": SHIPPED.but(question_norm=0.5),
-    # Words, pairs and stems at half the norm: the signals, which every language and source shares,
-    # weigh more against them at the same regularisation.
+    # Words, pairs and stems at other norms: the signals, which every language and source
+    # shares, weigh more or less against them at the same regularisation.
     "lexical-norm-0.5": SHIPPED.but(lexical_norm=0.5),
+    "lexical-norm-2": SHIPPED.but(lexical_norm=2.0),
+    "lexical-norm-4": SHIPPED.but(lexical_norm=4.0),
     "digit-lengths": SHIPPED.but(digits="length"),
     "previous": Settings(FeatureSpec(digits="length"), l2=1e-3, signals_only_weight=1.0, authored_weight=3.0,
                          natural_weight=3.0, embedding_scale=0.0),
