@@ -53,8 +53,9 @@ CANDIDATES: dict[str, Settings] = {
     # Words, pairs and stems at other norms: the signals, which every language and source
     # shares, weigh more or less against them at the same regularisation.
     "lexical-norm-0.5": SHIPPED.but(lexical_norm=0.5),
+    "lexical-norm-1": SHIPPED.but(lexical_norm=1.0),
     "lexical-norm-2": SHIPPED.but(lexical_norm=2.0),
-    "lexical-norm-4": SHIPPED.but(lexical_norm=4.0),
+    "lexical-norm-8": SHIPPED.but(lexical_norm=8.0),
     "digit-lengths": SHIPPED.but(digits="length"),
     "previous": Settings(FeatureSpec(digits="length"), l2=1e-3, signals_only_weight=1.0, authored_weight=3.0,
                          natural_weight=3.0, embedding_scale=0.0),
