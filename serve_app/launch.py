@@ -46,6 +46,11 @@ def local_serve(**ray_init: Any) -> Iterator[str]:
         ray.shutdown()
 
 
+def _default_sigint() -> None:
+    """In the child before it execs: SIGINT back to its default, whatever the parent ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class ServeRun:
     """`with ServeRun(config, workdir) as run:` starts `serve run`, waits for /readyz, and stops
     it as Ctrl-C in a terminal does (SIGINT to its whole process group); `exit_code` is then set.
@@ -94,6 +99,9 @@ class ServeRun:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                # A shell starts a background job with SIGINT ignored, and Python then installs no
+                # KeyboardInterrupt handler: the Ctrl-C that `stop` sends would be lost.
+                preexec_fn=_default_sigint,
             )
         try:
             self._wait_ready()
