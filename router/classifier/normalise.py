@@ -2,11 +2,11 @@
 
 import unicodedata
 
-# Lower-casing Turkish İ gives "i" + a combining dot above, which words keep as a mark: "İki" would
-# be another word than "iki" and match no lexicon entry. The zero-width non-joiner splits Persian
-# compounds (برنامه‌نویسی) without a space, so a word pair read across it needs one.
-
 
 def normalise(text: str) -> str:
-    """NFKC, lower case, Turkish dotted capitals as plain i, zero-width non-joiners as spaces."""
+    """NFKC, lower case, Turkish dotted capitals as plain i, zero-width non-joiners as spaces.
+
+    Lower-casing Turkish İ gives "i" + a combining dot above, which words keep as a mark, so "İki"
+    would be another word than "iki" and match no lexicon entry. A zero-width non-joiner splits
+    Persian compounds (برنامه‌نویسی) without a space, so a word pair read across it needs one."""
     return unicodedata.normalize("NFKC", text).lower().replace("i\u0307", "i").replace("\u200c", " ")

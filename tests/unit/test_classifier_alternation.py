@@ -7,7 +7,7 @@ import pytest
 
 from router.classifier.alternation import Alternation, _alternatives, _head
 from router.classifier.conversation import MAX_CHARS, bounded
-from router.classifier.features import normalise
+from router.classifier.normalise import normalise
 from router.classifier.records import read_records
 from router.classifier.signals import SIGNALS
 from router.classifier.train import DATA

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from router.classifier.conversation import has_image
-from router.classifier.features import normalise
+from router.classifier.normalise import normalise
 from router.classifier.records import Record, read_records
 from router.classifier.report import CHECK_SETS
 from router.classifier.train import DATA, TRAINING, training_records

@@ -16,7 +16,8 @@ import pytest
 from router.classifier import signals
 from router.classifier.conversation import MAX_CHARS, Turn, bounded
 from router.classifier.features import _CJK, _DIGITS, _LAYOUT, _MARKS, _OPTION_LINES, _UNSPACED, SIGNAL_PREFIX
-from router.classifier.features import FeatureSpec, features, normalise, tokens
+from router.classifier.features import FeatureSpec, features, tokens
+from router.classifier.normalise import normalise
 from router.classifier.model import _describe, default_model
 from router.classifier.records import read_records
 from router.classifier.signals import SIGNALS, detect
