@@ -406,7 +406,7 @@ PUZZLE = (
     "indovinell* bugiard* logica "
     "énigme enigme devinette* menteur menteurs ment+toujours sophisme "
     # de nl sv fi pl cs
-    "rätsel rätsels lügt lügen lügner* folgere schließe logik* prämisse* bedingung* reihenfolge fehlschluss "
+    "rätsel rätsels lügt lügen lügner* folgere schliesse logik* prämisse* bedingung* reihenfolge fehlschluss "
     "raadsel* puzzel* leugenaar* liegt+altijd "
     "gåta gåtor ljuger lögnare "
     "arvoitu* valehtel* päättele päättely* logiikka* premissi* ehdot ehto järjesty* "

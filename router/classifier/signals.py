@@ -46,7 +46,7 @@ _UNACCENTED_MIN = 5
 # nói thật), "logica*" (English "logical", not lógica).
 _OTHER_WORDS = frozenset({"gator", "flache", "bien+so", "noi+that", "logica*"})
 # Letters that Unicode does not decompose into a base letter and an accent.
-_BASE_LETTERS = str.maketrans({"ı": "i", "ł": "l", "đ": "d", "ø": "o", "ß": "ss"})
+_BASE_LETTERS = str.maketrans({"ı": "i", "ł": "l", "đ": "d", "ø": "o"})
 
 
 def _unaccented(entry: str) -> str:
@@ -181,7 +181,7 @@ SIGNALS: tuple[Signal, ...] = (
         lexicon="older+than younger+than taller+than shorter+than heavier+than lighter+than faster+than slower+than "
         "left+of right+of next+to sits+between sits+opposite sit+between father+' mother+' brother+' sister+' son+' "
         "daughter+' uncle+' aunt+' cousin+' only+once who+owns who+sits who+lives who+drinks who+lies "
-        "mayor+que menor+que alto+que alta+que derecha+de izquierda+de älter+als jünger+als größer+als kleiner+als "
+        "mayor+que menor+que alto+que alta+que derecha+de izquierda+de älter+als jünger+als grösser+als kleiner+als "
         "links+von rechts+von grand+que petit+que âgé+que gauche+de droite+de vanhempi+kuin nuorempi+kuin "
         "pidempi+kuin lyhyempi+kuin vasemmalla+puolella oikealla+puolella 左+边 右+边 旁+边",
     ),

@@ -65,6 +65,7 @@ def fired(text: str) -> set[str]:
         ("somar B2:B20 só quando C for maior que 10", "spreadsheet"),
         ("как через ВПР подтянуть цену с другого листа", "spreadsheet"),
         ("İNTEGRAL nasıl alınır, adım adım anlat", "math terms"),  # Turkish capital İ
+        ("IST ANNA GRÖSSER ALS BEN?", "relational clues"),  # ß in capitals
         ("آموزش برنامه\u200cنویسی برای مبتدی\u200cها", "programming terms"),  # a pair joined by a ZWNJ
         ("Policz całkę oznaczoną, bo całkowanie przez części mi nie wychodzi", "math terms"),
         ("Λύσε τις εξισώσεις, δεν καταλαβαίνω τη λύση της εξίσωσης", "math terms"),
@@ -250,9 +251,11 @@ def test_words_keep_their_combining_marks():
     assert tokens(normalise("สวัสดีครับ")) == ["สวัสดีครับ"]
 
 
-def test_turkish_capitals_and_persian_joiners_read_as_their_plain_words():
-    """Lower-cased İ is i + a combining dot, which a word would keep; a ZWNJ joins two words unseen."""
+def test_turkish_capitals_german_sharp_s_and_persian_joiners_read_as_their_plain_words():
+    """Lower-cased İ is i + a combining dot, which a word would keep; capitals write ß as SS; a ZWNJ
+    joins two words unseen."""
     assert tokens(normalise("İki İSTANBUL")) == tokens(normalise("iki istanbul")) == ["iki", "istanbul"]
+    assert tokens(normalise("Größe GRÖSSE")) == ["grösse", "grösse"]
     assert tokens(normalise("برنامه\u200cنویسی")) == ["برنامه", "نویسی"]
 
 
