@@ -1,12 +1,18 @@
 """Cue words of the signals, per language: what says code, math or a puzzle beyond English.
 
-Entries are lower-case and normalised as `normalise` writes text: a word, a stem
-written `stem*`, or an adjacent word pair written `first+second` (Vietnamese writes a word as
-several syllables). Scripts without spaces between words (Chinese, Japanese, Thai) and Korean,
-whose syllables the tokenizer splits, are matched by the regular expressions of `*_SCRIPTS`.
+Entries are lower-case: a word, a stem written `stem*`, or words in a row written `first+second`
+(Vietnamese writes a word as several syllables; a pair matches hyphenated too, "p+value" "p-value").
+Scripts without spaces between words (Chinese, Japanese, Thai) and Korean, whose syllables the
+tokenizer splits, are matched by the regular expressions of `*_SCRIPTS` and `POSSIBILITY`; those are
+written as `normalise` writes text (Arabic yeh and kaf in their Persian forms, alef without hamza),
+while the word lists are normalised where they are read.
 Only words that say the category on their own are listed: "error", "table" or "class" do not
 (they are as common in general requests); "function" and "formula" do, in every language where
-they belong to code and math alike, so they are counted by both signals.
+they belong to code and math alike, so they are counted by both signals. Nor are words another
+language uses every day (Polish "jest" is "is", Portuguese "lua" the moon, Italian "scala" stairs,
+Spanish "sed" thirst and "primo" a cousin, Dutch "winkel" a shop, Swedish "orden" the words) or that
+name everyday things in their own (Spanish "consulta", Czech "dotaz": a question; a school "class"):
+a name that is a word elsewhere is listed with what makes it code ("vuejs", "brew+install").
 """
 
 # --- code ---------------------------------------------------------------------------------------
@@ -15,12 +21,12 @@ PROGRAMMING = (
     "python javascript typescript java rust golang kotlin swift sql bash shell zsh regex api json html css "
     "docker kubernetes git pandas numpy react django flask matlab pytorch function functions code program "
     "programs programming algorithm* script* compil* debug* bug bugs exception arrays array recursi* endpoint "
-    "refactor* variable variables string strings dataframe query implement* compiler class method methods "
-    "frontend backend npm pip yarn webpack vite nodejs vue angular svelte jquery csharp dotnet "
+    "refactor* variable variables string strings dataframe query implement* compiler method methods "
+    "frontend backend npm pip yarn webpack vitejs nodejs vuejs angular svelte jquery csharp dotnet "
     "unity godot arduino raspberry vba macro macros sqlite postgres postgresql mysql mongodb redis graphql "
     "stacktrace traceback segfault nullpointerexception typeerror syntaxerror valueerror runtime localhost "
     "linux ubuntu nginx apache yaml yml toml xml dockerfile makefile cmake gradle maven jvm php laravel "
-    "perl lua haskell scala elixir cpp fortran cobol powershell cmd cli "
+    "perl haskell elixir cpp fortran cobol powershell cmd cli "
     "pygame tkinter selenium scrapy beautifulsoup fastapi swiftui flutter android ios xcode "
     "vscode jupyter colab github gitlab bitbucket oauth jwt cors http https websocket "
     # es pt it fr de nl sv fi pl cs tr id (Latin script)
@@ -29,7 +35,7 @@ PROGRAMMING = (
     "código codigo koodi* quellcode codice kód kod kodu kodun kodla* kodlar* kode programa* programm* ohjelm* "
     "programmeer* programowa* programl* pemrograman "
     "algoritm* depura* recursi* rekursi* implementa* método methode metodo metoda metod "
-    "clase klasse luokka* consulta abfrage kysely* zapytani* sorgu* kueri dotaz "
+    "luokka* abfrage sorgu* kueri "
     "skript* skrypt* betik skrip variável variabel variabile değişken* zmienn* proměnn* "
     "planilha* hoja+de+cálculo tabellenkalkulation foglio+di+calcolo feuille+de+calcul kalkylark* arkusz* "
     "laskentataulu* elektronik+tablo spreadsheet* "
@@ -62,8 +68,8 @@ DEVELOPER_TOOLS = (
     "expressão+regular expression+régulière espressione+regolare düzenli+ifade wyrażenie+regularne wyrażenia+regularne "
     "reguljärt+uttryck säännöllinen+lauseke reguliere+expressie регулярное+выражение регулярные+выражения "
     "kubectl helm terraform ansible systemd systemctl ssh scp rsync chmod chown sudo "
-    "grep sed awk curl wget powershell cmdlet bash zsh homebrew brew pip3 conda venv virtualenv "
-    "npm yarn pnpm webpack babel eslint prettier pytest junit jest mocha unittest "
+    "grep awk curl wget powershell cmdlet bash zsh homebrew brew+install pip3 conda venv virtualenv "
+    "npm yarn pnpm webpack babel eslint pytest junit unittest "
     "localhost cors nginx htaccess ssl tls dns "
     "modulenotfounderror importerror keyerror indexerror attributeerror nameerror zerodivisionerror "
     "undefined nullreferenceexception stackoverflow segmentation+fault "
@@ -97,26 +103,26 @@ MATH = (
     ""
     # es pt it fr
     "resuelve resolver ecuación* ecuacion* derivada probabilidad demuestra teorema calcula* cuántos cuántas "
-    "cuánto cuanto cuantos primo primos polinomio* porcentaje área perímetro triángulo círculo ángulo matriz "
+    "cuánto cuantos número+primo números+primos polinomio* porcentaje área perímetro triángulo círculo ángulo matriz "
     "entero enteros promedio simplifica varianza "
-    "resolva equação equações probabilidade triângulo porcentagem quantos quantas quanto calcul* "
+    "resolva equação equações probabilidade triângulo porcentagem quantos quantas calcul* "
     "equazione equazioni probabilità triangolo percentuale quanti quante calcol* "
     "résous resous équation* probabilité triangle pourcentage combien calcule* dérivée "
     # de nl sv fi pl cs
     "löse gleichung* ableitung* wahrscheinlichkeit beweise berechne* primzahl* polynom* prozent fläche "
-    "dreieck* kreis* winkel durchschnitt* vereinfache "
+    "dreieck* kreis* durchschnitt* vereinfache "
     "vergelijking* kans+op bereken* driehoek* oppervlakte gemiddelde afgeleide "
     "ekvation* sannolikhet* beräkna* räkna* triangel* medelvärde derivata procent "
     "ratkaise yhtälö* yhtalo* integraali* derivaat* todennäköisyy* todista laske* alkulu* kolmio* ympyr* kulma* "
     "kokonaislu* keskiarvo* sievennä prosent*  "
     # pl: integrals and means in their own forms: "całk*" read "całkowicie" (completely), "średni*"
     # "średniowiecze" (the Middle Ages)
-    "równani* prawdopodobieństw* oblicz* trójkąt* średnia średniej średnią pochodn* całka całki całkę całką "
+    "równani* prawdopodobieństw* oblicza* obliczy* obliczeni* obliczeń oblicz trójkąt* średnia średniej średnią pochodn* całka całki całkę całką "
     "całek całkach całkami całkowa* całkowe całkowego całkowej procent* ile+wynosi "
     "rovnic* pravděpodobnost* vypočít* trojúhelník* průměr* "
     # tr id vi
-    "denklem* olasılık* hesapla* üçgen* ortalama* türev* integral yüzde kaç+tane kaç+lira "
-    "persamaan peluang hitung* segitiga turunan persen berapa "
+    "denklem* olasılık* hesapla hesaplay* hesaplan* hesaplam* üçgen* ortalama* türev* integral yüzde kaç+tane kaç+lira "
+    "persamaan+kuadrat persamaan+linear hitung* segitiga turunan persen berapa "
     "phương+trình xác+suất tam+giác diện+tích trung+bình đạo+hàm tích+phân phần+trăm bao+nhiêu "
     # ru uk el
     "уравнени* вероятност* вычисл* посчита* треугольник* интеграл* производн* процент* сколько среднее "
@@ -125,15 +131,15 @@ MATH = (
     # ar fa he hi
     "معادلة احتمال احسب مثلث مساحة متوسط نسبة مئوية تكامل مشتقة كم "
     "معادله محاسبه مساحت میانگین درصد "
-    "משוואה הסתברות חשב משולש ממוצע אחוז "
+    "משוואה הסתברות משולש ממוצע אחוז "
     "समीकरण प्रायिकता प्रतिशत त्रिभुज क्षेत्रफल औसत गणना कितना कितने कितनी हल"
 )
 # Primes (质数, 素数) are not the same characters inside 品质数据 (quality data), 像素数 (pixel count),
 # 元素数量 or Japanese 要素数 (number of elements).
 MATH_SCRIPTS = (
-    r"求解|方程|计算|多少|积分|导数|概率|证明|三角形|面积|周长|质数(?![据量值])|素(?<![元要因像]素)数(?![据量值])|平均|整数|分数|百分之|"
-    r"方程式|確率|面積|微分|積分|計算|パーセント|何通り|いくつ|何個|"
-    r"방정식|확률|삼각형|넓이|평균|미분|적분|퍼센트|계산|몇 개|얼마|"
+    r"求解|方程|计算(?![机器])|多少|积分(?![兑换制卡])|导数|概率|证明(?![书材])|三角形|面积|周长|质数(?![据量值])|素(?<![元要因像]素)数(?![据量值])|平均|整数|分数|百分之|"
+    r"方程式|確率|面積|微分|積分|計算(?![機器])|パーセント|何通り|いくつ(?!か)|何個|"
+    r"방정식|확률|삼각형|넓이|평균|미분|적분|퍼센트|계산|몇 개|얼마(?!나| 전)|"
     r"สมการ|ความน่าจะเป็น|สามเหลี่ยม|ค่าเฉลี่ย|เปอร์เซ็นต์|คํานวณ"
 )
 
@@ -401,7 +407,7 @@ PUZZLE = (
     "therefore valid invalid conclude conclusion "
     # es pt it fr
     "acertijo* adivinanza* miente mienten mentiroso* deduc* lógica* premisa* restricción restricciones "
-    "falacia falacias silogismo orden "
+    "falacia falacias silogismo "
     "charada* enigma* mentiroso mentirosa  "
     "indovinell* bugiard* logica "
     "énigme enigme devinette* menteur menteurs ment+toujours sophisme "
@@ -431,15 +437,15 @@ POSSIBILITY = (  # alternatives, each starting with a literal
       r"worn|sent|taken|driven|bought|won|done|used)\b" for modal in ("could", "would", "might")),
     *(rf"{verb} haber\b" for verb in ("pudo", "podría", "podrían", "pudieron")),
     *(rf"{verb} (?:ter|conseguido)\b" for verb in ("poderia", "poderiam", "teria", "teriam")),
-    r"potrebbe\b", r"potuto\b", r"aurait pu\b", r"auraient pu\b",
+    r"potrebbe(?: \w+){0,3} aver", r"potuto\b", r"aurait pu\b", r"auraient pu\b",
     *(rf"{verb} .{{1,60}} können\b" for verb in ("hätte", "hätten", "könnte", "konnte")),
     *(rf"{verb} ли\b" for verb in ("мог", "могла", "могли", "могло")), r"чи (?:міг|могла|могли)\b",
     r"czy (?:mógł|mogła|mogli|mogłaby|mógłby)\b", r"mohl\b", r"mohla\b", r"mohli\b",
     r"abilir (?:mi|mı)(?:ydi|ydı)?\b", r"ebilir (?:mi|mı)(?:ydi|ydı)?\b", r"zou (?:een|er)\b", r"kon (?:een|er)\b",
     r"kunde (?:en|ett|man)\b", r"skulle (?:en|ett|man)\b",
     "できた\\?", "ことができたの", "あり得る", "ありえる", "수 있었을까", "수 있었나", "가능했을까",
-    "יכול היה", "יכולה הייתה", "هل كان (?:بإمكان|يمكن|يستطيع)", "सकता था", "सकती थी", "सकते थे",
-    "liệu .{1,60} (?:có thể|được không)", r"bisakah\b", r"mungkinkah\b",
+    "יכול היה", "יכולה הייתה", "هل کان (?:بامکان|یمکن|یستطیع)", "सकता था", "सकती थी", "सकते थे",
+    "liệu .{1,60} (?:có thể|được không)", r"mungkinkah\b",
 )
 PUZZLE_SCRIPTS = (
     r"谜语|谜题|猜|打一|说真话|说谎|撒谎|推理|推断|逻辑|顺序|一定是|谁是|"

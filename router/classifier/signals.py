@@ -2,8 +2,8 @@
 
 A signal fires on a pattern (regex over the normalised text: code syntax, LaTeX, equations,
 phrases) or on a lexicon (single words, stems written `stem*`, looked up per token with a cache,
-so a long text costs one dict lookup per word; word pairs written `first+second`, looked up per
-pair of adjacent tokens, one pass for all signals). The cue words per language live in
+so a long text costs one dict lookup per word; phrases of two or more words written `first+second`,
+looked up per run of adjacent tokens, one pass per phrase length for all signals). The cue words per language live in
 `lexicons.py`. The rules baseline scores the signals directly; the learned model takes them as
 features next to the words, so a weight learned in one language carries over to every language
 the lexicons list. Patterns are flat alternations whose alternatives start with a literal, so
@@ -32,7 +32,7 @@ class Signal:
     pattern: Alternation | None = None
     words: frozenset[str] = field(default_factory=frozenset)
     stems: tuple[str, ...] = ()
-    pairs: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    phrases: frozenset[tuple[str, ...]] = field(default_factory=frozenset)  # runs of adjacent tokens
     before_question: bool = False  # the pattern is searched only before the text's last question mark
 
 
@@ -63,6 +63,19 @@ def _with_unaccented(entries: list[str]) -> list[str]:
     return list(dict.fromkeys(entries + extra))
 
 
+def _phrases(entry: str) -> list[tuple[str, ...]]:
+    """The token runs an entry matches: a hyphenated word ("e-mail") as its tokens, the hyphen one of
+    them; words joined by + ("hoja+de+cálculo") as written with spaces, and a pair of words with a
+    hyphen too ("p+value" is also "p-value", "sous+ensemble" "sous-ensemble")."""
+    words = entry.split("+")
+    if len(words) == 1:
+        parts = entry.split("-")
+        return [tuple(token for part in parts for token in ("-", part))[1:]]
+    if len(words) == 2 and all(word.isalpha() for word in words):
+        return [tuple(words), (words[0], "-", words[1])]
+    return [tuple(words)]
+
+
 def _signal(
     category: Category, name: str, weight: float, cap: int = 1, pattern: str = "", lexicon: str = "",
     before_question: bool = False,
@@ -74,9 +87,9 @@ def _signal(
         weight,
         cap,
         Alternation(pattern, re.MULTILINE) if pattern else None,
-        frozenset(e for e in entries if not e.endswith("*") and "+" not in e),
+        frozenset(e for e in entries if not e.endswith("*") and "+" not in e and "-" not in e),
         tuple(e[:-1] for e in entries if e.endswith("*")),
-        frozenset(tuple(e.split("+", 1)) for e in entries if "+" in e),
+        frozenset(phrase for e in entries if "+" in e or "-" in e for phrase in _phrases(e)),
         before_question,
     )
 
@@ -90,8 +103,9 @@ SIGNALS: tuple[Signal, ...] = (
         1.5,
         cap=3,
         pattern=r"^[ \t]*(?:def |class \w|import \w|from [\w.]+ import|#include|public static|fn \w|func \w|"
-        r"select .+ from|create table|const \w|let \w+ =|var \w|function \w|return\b|for \w+ in |"
-        r"if __name__|print\(|console\.log|</?[a-z]+[ >])|\)\s*\{|;$|=>|->|::|\.\w+\(|==|!=|&&|\|\||c\+\+|c#",
+        r"select (?:distinct )?[\w.()*]+(?:\s*,\s*[\w.()*]+)* from \w|create table|const \w|let \w+ =|var \w+ =|"
+        r"function \w|return\b|for \w+ in |if __name__|print\(|console\.log|</?[a-z]+[ >])|\)\s*\{|"
+        r"(?<![\u0370-\u03ff\s]);$|=>|->|\w::\w|\.\w+\(|==|!=|&&|\|\||c\+\+|c#",
     ),
     _signal("code", "programming terms", 1.0, cap=4, pattern=lexicons.PROGRAMMING_SCRIPTS, lexicon=lexicons.PROGRAMMING),
     # Code without code syntax: git, cron, regular expressions, shells, build tools, pasted errors.
@@ -136,7 +150,7 @@ SIGNALS: tuple[Signal, ...] = (
         "equation",
         1.2,
         cap=3,
-        pattern=r"\d\s*[-+*/^×÷·]\s*\(?\d|\^\s*\d|\d[a-z]\s*[-+]\s*\d|[=<>≤≥]\s*-?\d|√|∫|∑|π|²|³",
+        pattern=r"\d\s*[-+*/^×÷·]\s*\(?\d|\^\s*\d|\d[a-z]\s*[-+]\s*\d|[=<>≤≥]\s*-?\d|√|∫|∑|(?<![\u0370-\u03ff\u1f00-\u1fff])π(?![\u0370-\u03ff\u1f00-\u1fff])",
     ),
     _signal(
         "math",
@@ -165,10 +179,10 @@ SIGNALS: tuple[Signal, ...] = (
         pattern=r"(?:"+lexicons.PUZZLE_SCRIPTS+r"|"
         r"tells? the truth\b|dice la verdad\b|sagt die wahrheit\b|puhuu? totta\b|dit la vérité\b|"
         r"must be true\b|which of the following is true\b|in what order\b|arranged? in\b|"
-        r"fixed order\b|valid argument\b|step by step\b|paso a paso\b|schritt für schritt\b|"
+        r"fixed order\b|valid argument\b|"
         r"what (?:day|date) (?:is|was|will)\b|turn (?:left|right)\b|take \d+ steps?\b|"
         r"who (?:is|was) (?:the )?\w+est\b|quién es (?:el|la) más\b|wer ist (?:der|die) \w+ste\b|"
-        r"what am i\b|qué soy\b|was bin ich\b|mikä olen\b|que suis-je\b|think it through\b|reason it out\b|"
+        r"what am i\?|qué soy\?|was bin ich\?|mikä olen\?|que suis-je\?|think it through\b|reason it out\b|"
         r"explain your reasoning\b|does (?:it|that) follow\b)",
         lexicon=lexicons.PUZZLE,
     ),
@@ -186,9 +200,10 @@ SIGNALS: tuple[Signal, ...] = (
         "pidempi+kuin lyhyempi+kuin vasemmalla+puolella oikealla+puolella 左+边 右+边 旁+边",
     ),
     # Statements before the question: a puzzle sets up facts, then asks. The run is possessive: the
-    # characters it takes are never a full stop, so giving them back could not end a statement.
+    # characters it takes are never a full stop (a decimal point is no full stop), so giving them back
+    # could not end a statement. Full-width ！ and ？ need no place here: NFKC has made them ! and ?.
     _signal("reasoning", "stated facts", 0.3, cap=3, before_question=True,
-            pattern=r"(?:^|(?<=[.!?] )|(?<=[。！？]))[^.!?。！？\n]{6,}+[.。]"),
+            pattern=r"(?:^|(?<=[.!?] )|(?<=。))(?:[^.!?。\n]|\.(?=\d)){6,}+[.。]"),
     # "Could a goldfish live in the Dead Sea?": yes-no questions about a possibility, answered by a chain of facts.
     _signal(
         "reasoning",
@@ -215,7 +230,8 @@ SIGNALS: tuple[Signal, ...] = (
         cap=2,
         pattern=r"诗|故事|文章|邮件|总结|翻译|歌词|建议|推荐|食谱",
         lexicon="poem poems poema poemas gedicht runo* poème story historia cuento geschichte tarina* essay "
-        "ensayo aufsatz essee* email e-mail correo sähköposti* letter carta kirje* summar* resum* "
+        "ensayo aufsatz essee* email e-mail correo sähköposti* letter+to cover+letter resignation+letter "
+        "recommendation+letter complaint+letter formal+letter carta kirje* summar* resum* "
         "zusammenfass* tiivist* translate traduce übersetze käännä slogan lyrics song canción lied laulu* "
         "blog advice consejo* neuvo* recommend* recomienda* empfiehl* suosittel*",
     ),
@@ -224,11 +240,12 @@ _STEM_LENGTHS = sorted({len(stem) for signal in SIGNALS for stem in signal.stems
 _CACHE_LIMIT = 100_000
 # Token → the signals whose lexicon holds it, for every token seen (a new dict when full).
 _token_hits: dict[str, tuple[int, ...]] = {}
-# Word pair → the signals whose lexicon lists it: one pass over a text's pairs serves them all.
-_PAIR_HITS: dict[tuple[str, str], tuple[int, ...]] = {}
-for _index, _signal_with_pairs in enumerate(SIGNALS):
-    for _pair in _signal_with_pairs.pairs:
-        _PAIR_HITS[_pair] = (*_PAIR_HITS.get(_pair, ()), _index)
+# Phrase → the signals whose lexicon lists it: one pass over a text's runs of each length serves them all.
+_PHRASE_HITS: dict[tuple[str, ...], tuple[int, ...]] = {}
+for _index, _signal_with_phrases in enumerate(SIGNALS):
+    for _phrase in _signal_with_phrases.phrases:
+        _PHRASE_HITS[_phrase] = (*_PHRASE_HITS.get(_phrase, ()), _index)
+_PHRASE_LENGTHS = sorted({len(phrase) for phrase in _PHRASE_HITS})
 
 
 def detect(text: str, toks: Sequence[str], without: Collection[str] = ()) -> Iterator[tuple[Signal, int, str]]:
@@ -242,23 +259,24 @@ def detect(text: str, toks: Sequence[str], without: Collection[str] = ()) -> Ite
     cache = _token_hits
     for tok in filterfalse(cache.__contains__, toks):
         cache[tok] = _lexicon_hits(tok)
-    # The loops below run in C over the tokens and pairs that hit nothing, which is most of them.
+    # The loops below run in C over the tokens and phrases that hit nothing, which is most of them.
     lexical: dict[int, list[str]] = {}
     for tok in filter(cache.get, toks):  # an empty tuple of hits is false
         for index in cache[tok]:
             lexical.setdefault(index, []).append(tok)
-    paired: dict[int, list[str]] = {}
-    for pair in filter(_PAIR_HITS.__contains__, zip(toks, toks[1:])):
-        for index in _PAIR_HITS[pair]:
-            paired.setdefault(index, []).append(" ".join(pair))
+    phrased: dict[int, list[str]] = {}
+    for length in _PHRASE_LENGTHS:
+        for phrase in filter(_PHRASE_HITS.__contains__, zip(*(toks[i:] for i in range(length)))):
+            for index in _PHRASE_HITS[phrase]:
+                phrased.setdefault(index, []).append(" ".join(phrase))
     for index, signal in enumerate(SIGNALS):
         if signal.name in without:
             continue
         found = lexical.get(index, [])[: signal.cap]
-        if index in paired and len(found) < signal.cap:
-            found += paired[index][: signal.cap - len(found)]
+        if index in phrased and len(found) < signal.cap:
+            found += phrased[index][: signal.cap - len(found)]
         if signal.pattern is not None and len(found) < signal.cap:
-            scope = text[: max(text.rfind("?"), text.rfind("？"), 0)] if signal.before_question else text
+            scope = text[: max(text.rfind("?"), 0)] if signal.before_question else text
             found += [m.group(0).strip() for _, m in zip(range(signal.cap - len(found)), signal.pattern.finditer(scope))]
         if found:
             yield signal, len(found), ", ".join(dict.fromkeys(s[:24] for s in found))

@@ -88,9 +88,10 @@ def reference_detect(text: str, toks: list[str]) -> list[tuple[signals.Signal, i
     out = []
     for signal in SIGNALS:
         found = [t for t in toks if t in signal.words or any(t.startswith(stem) for stem in signal.stems)][: signal.cap]
-        found += [" ".join(p) for p in zip(toks, toks[1:]) if p in signal.pairs][: signal.cap - len(found)]
+        runs = [tuple(toks[i : i + n]) for n in sorted({len(p) for p in signal.phrases}) for i in range(len(toks) - n + 1)]
+        found += [" ".join(run) for run in runs if run in signal.phrases][: signal.cap - len(found)]
         if signal.pattern is not None and len(found) < signal.cap:
-            scope = text[: max(text.rfind("?"), text.rfind("？"), 0)] if signal.before_question else text
+            scope = text[: max(text.rfind("?"), 0)] if signal.before_question else text
             found += [m.group(0).strip() for m in re.finditer(signal.pattern.source, scope, re.MULTILINE)][: signal.cap - len(found)]
         if found:
             out.append((signal, len(found), ", ".join(dict.fromkeys(s[:24] for s in found))))
