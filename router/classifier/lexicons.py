@@ -75,7 +75,7 @@ DEVELOPER_TOOLS = (
     "undefined nullreferenceexception stackoverflow segmentation+fault "
     "excel vba google+sheets libreoffice+calc"
 )
-DEVELOPER_SCRIPTS = r"正则表达式|正規表現|정규식|크론|깃허브|깃|エクセル|엑셀|스프레드시트|スプレッドシート|电子表格"
+DEVELOPER_SCRIPTS = r"正则表达式|正規表現|정규식|크론|깃허브|깃(?![발털])|エクセル|엑셀|스프레드시트|スプレッドシート|电子表格"
 # Spreadsheets and their functions, in the languages Excel and Sheets are localised into.
 SPREADSHEET = (
     "spreadsheet spreadsheets planilha planilhas tabellenkalkulation kalkylark kalkylarket arkusz+kalkulacyjny "
@@ -372,10 +372,10 @@ MATH_CONCEPTS_SCRIPTS = (
     r"三角函数|三角函數|拓扑学|拓撲學|组合数学|組合數學|排列组合|二项式|二項式|引理|公理|"
     r"数学归纳法|數學歸納法|反证法|反證法|无理数|無理數|有理数|有理數|实数集|复数域|集合论|集合論|"
     r"同余|同餘|整除|最大公约数|最大公因数|最大公因數|最小公倍数|最小公倍數|互质|互質|互素|群论|群論|"
-    r"同构映射|群同态|同态映射|抛物线|拋物線|双曲线|雙曲線|椭圆|橢圓|渐近线|漸近線|切线|切線|斜率|"
+    r"同构映射|群同态|同态映射|抛物线|拋物線|双曲线|雙曲線|椭圆(?!形)|橢圓(?!形)|渐近线|漸近線|切线|切線|斜率|"
     r"勾股定理|毕达哥拉斯|多边形|多邊形|多面体|多面體|对称轴|對稱軸|平行线|平行線|分母|标准差|標準差|"
     r"正态分布|常态分布|常態分佈|数学期望|數學期望|相关系数|相關係數|假设检验|假設檢定|几何平均|"
-    r"算术平均|算術平均|平方根|乘法|减法|除法|幂级数|冪級數|无穷级数|無窮級數|泰勒级数|正弦|余弦|餘弦|"
+    r"算术平均|算術平均|平方根|乘法|减法|除法(?<!排除法)|幂级数|冪級數|无穷级数|無窮級數|泰勒级数|正弦|余弦|餘弦|"
     r"弧度|反函数|反函數|定义域|定義域|值域|"
     # ja
     r"単射|全射|全単射|連続関数|微分可能|固有値|固有ベクトル|線形代数|線型代数|ベクトル空間|部分空間|"
@@ -440,7 +440,7 @@ POSSIBILITY = (  # alternatives, each starting with a literal
     r"potrebbe(?: \w+){0,3} aver", r"potuto\b", r"aurait pu\b", r"auraient pu\b",
     *(rf"{verb} .{{1,60}} können\b" for verb in ("hätte", "hätten", "könnte", "konnte")),
     *(rf"{verb} ли\b" for verb in ("мог", "могла", "могли", "могло")), r"чи (?:міг|могла|могли)\b",
-    r"czy (?:mógł|mogła|mogli|mogłaby|mógłby)\b", r"mohl\b", r"mohla\b", r"mohli\b",
+    r"czy (?:mógł|mogła|mogli|mogłaby|mógłby)\b", r"mohl\b(?! bys)", r"mohla\b(?! bys)", r"mohli\b(?! bys)",
     r"abilir (?:mi|mı)(?:ydi|ydı)?\b", r"ebilir (?:mi|mı)(?:ydi|ydı)?\b", r"zou (?:een|er)\b", r"kon (?:een|er)\b",
     r"kunde (?:en|ett|man)\b", r"skulle (?:en|ett|man)\b",
     "できた\\?", "ことができたの", "あり得る", "ありえる", "수 있었을까", "수 있었나", "가능했을까",
@@ -448,7 +448,7 @@ POSSIBILITY = (  # alternatives, each starting with a literal
     "liệu .{1,60} (?:có thể|được không)", r"mungkinkah\b",
 )
 PUZZLE_SCRIPTS = (
-    r"谜语|谜题|猜|打一|说真话|说谎|撒谎|推理|推断|逻辑|顺序|一定是|谁是|"
+    r"谜语|谜题|猜谜|猜一猜|猜猜|打一(?![个次下份些点])|说真话|说谎|撒谎|推理|推断|逻辑|顺序|一定是|"
     r"なぞなぞ|パズル|論理|嘘つき|正直者|推理|"
     r"수수께끼|퍼즐|논리|거짓말|참말|추리|"
     r"ปริศนา|ตรรกะ|โกหก"

@@ -104,7 +104,7 @@ SIGNALS: tuple[Signal, ...] = (
         cap=3,
         pattern=r"^[ \t]*(?:def |class \w|import \w|from [\w.]+ import|#include|public static|fn \w|func \w|"
         r"select (?:distinct )?[\w.()*]+(?:\s*,\s*[\w.()*]+)* from \w|create table|const \w|let \w+ =|var \w+ =|"
-        r"function \w|return\b|for \w+ in |if __name__|print\(|console\.log|</?[a-z]+[ >])|\)\s*\{|"
+        r"function \w|return\b|for \w+(?:, \w+)* in \S+:$|for \w+ in .+; do\b|if __name__|print\(|console\.log|</?[a-z]+[ >])|\)\s*\{|"
         r"(?<![\u0370-\u03ff\s]);$|=>|->|\w::\w|\.\w+\(|==|!=|&&|\|\||c\+\+|c#",
     ),
     _signal("code", "programming terms", 1.0, cap=4, pattern=lexicons.PROGRAMMING_SCRIPTS, lexicon=lexicons.PROGRAMMING),
@@ -135,7 +135,7 @@ SIGNALS: tuple[Signal, ...] = (
         r"escribe una? (?:\w+ )?(?:funci[oó]n|programa|script|clase|consulta)\b|"
         r"schreibe (?:eine?n? )?(?:\w+ )?(?:funktion|programm|skript|klasse|abfrage)\b|"
         r"kirjoita (?:\w+ )?(?:funktio|ohjelma|skripti|luokka|kysely)|"
-        r"写一?个?.{0,12}(?:函数|程序|脚本|类)|编写一?个?.{0,12}(?:函数|程序|脚本|类)",
+        r"写一?个?.{0,12}(?:函数|程序|脚本|(?<![人这种分])类)|编写一?个?.{0,12}(?:函数|程序|脚本|(?<![人这种分])类)",
     ),
     _signal(
         "math",
@@ -191,7 +191,7 @@ SIGNALS: tuple[Signal, ...] = (
         "relational clues",
         1.0,
         cap=3,
-        pattern=r"比.{1,6}(?:高|矮|大|小|老|年轻|快|慢|重|轻)",
+        pattern=r"比(?![较較如])(?:.{1,6})(?:高|矮|大|小|老|年轻|快|慢|重|轻)",
         lexicon="older+than younger+than taller+than shorter+than heavier+than lighter+than faster+than slower+than "
         "left+of right+of next+to sits+between sits+opposite sit+between father+' mother+' brother+' sister+' son+' "
         "daughter+' uncle+' aunt+' cousin+' only+once who+owns who+sits who+lives who+drinks who+lies "

@@ -93,6 +93,11 @@ def fired(text: str) -> set[str]:
         ("Zbiór wszystkich obliczeń", "math terms"),
         ("Bu integrali hesaplayabilir misin?", "math terms"),
         ("计算这个三角形的面积", "math terms"),
+        ("for k, v in scores.items():", "code syntax"),
+        ("for f in *.log; do gzip $f; done", "code syntax"),
+        ("小明比小红高，谁最矮", "relational clues"),
+        ("谜语：千条线，万条线，掉到水里看不见，打一自然现象", "logic-puzzle cues"),
+        ("长除法怎么算", "math concepts"),
     ],
 )
 def test_signal_fires(text, signal):
@@ -150,6 +155,13 @@ def test_signal_fires(text, signal):
         ("얼마나 걸려요?", "math terms"),  # how long
         ("Potrebbe aiutarmi a prenotare un tavolo?", "possibility question"),  # a polite request
         ("Bisakah kamu membantu saya?", "possibility question"),
+        ("For students in grade 5: read a book a week", "code syntax"),
+        ("他比较大方，比如请客", "relational clues"),  # relatively; for example
+        ("写一篇关于人类未来的短文", "write-a-function request"),  # humanity, not a class
+        ("我用排除法做题，画一个椭圆形", "math concepts"),  # elimination; an oval
+        ("打一个电话给他，我猜他会来", "logic-puzzle cues"),  # a phone call; I guess
+        ("Mohl byste mi doporučit knihu?", "possibility question"),  # a polite request
+        ("깃발을 들고 왔어요", "developer tools"),  # a flag
     ],
 )
 def test_signal_stays_quiet(text, signal):
