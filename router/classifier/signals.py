@@ -2,11 +2,11 @@
 
 A signal fires on a pattern (regex over the normalised text: code syntax, LaTeX, equations,
 phrases) or on a lexicon (single words, stems written `stem*`, looked up per token with a cache,
-so a long text costs one dict lookup per word; phrases of two or more words written `first+second`,
-looked up per run of adjacent tokens, one pass per phrase length for all signals). The cue words per language live in
-`lexicons.py`. The rules baseline scores the signals directly; the learned model takes them as
-features next to the words, so a weight learned in one language carries over to every language
-the lexicons list. Patterns are flat alternations whose alternatives start with a literal, so
+so a long text costs one dict lookup per word; phrases of two or more words written
+`first+second`, looked up per run of adjacent tokens, one pass per phrase length for all
+signals). The cue words per language live in `lexicons.py`. The rules baseline scores the
+signals directly; the learned model takes them as features next to the words, so a weight
+learned in one language carries over to every language the lexicons list. Patterns are flat alternations whose alternatives start with a literal, so
 `alternation.py` can merge them into a prefix tree and give each first character a search of its
 own, instead of trying every alternative at every position.
 """
@@ -103,9 +103,9 @@ SIGNALS: tuple[Signal, ...] = (
         1.5,
         cap=3,
         pattern=r"^[ \t]*(?:def |class \w|import \w|from [\w.]+ import|#include|public static|fn \w|func \w|"
-        r"select (?:distinct )?[\w.()*]+(?:\s*,\s*[\w.()*]+)* from \w|create table|const \w|let \w+ =|var \w+ =|"
-        r"function \w|return\b|for \w+(?:, \w+)* in \S+:$|for \w+ in .+; do\b|if __name__|print\(|console\.log|</?[a-z]+[ >])|\)\s*\{|"
-        r"(?<![\u0370-\u03ff\s]);$|=>|->|\w::\w|\.\w+\(|==|!=|&&|\|\||c\+\+|c#",
+        r"select (?:distinct )?[\w.()*]+(?:\s*,\s*[\w.()*]+)* from \w|create table|const \w|let \w+ =|"
+        r"var \w+ =|function \w|return\b|for \w+(?:, \w+)* in \S+:$|for \w+ in .+; do\b|if __name__|print\(|"
+        r"console\.log|</?[a-z]+[ >])|\)\s*\{|(?<![\u0370-\u03ff\s]);$|=>|->|\w::\w|\.\w+\(|==|!=|&&|\|\||c\+\+|c#",
     ),
     _signal("code", "programming terms", 1.0, cap=4, pattern=lexicons.PROGRAMMING_SCRIPTS, lexicon=lexicons.PROGRAMMING),
     # Code without code syntax: git, cron, regular expressions, shells, build tools, pasted errors.
@@ -135,7 +135,8 @@ SIGNALS: tuple[Signal, ...] = (
         r"escribe una? (?:\w+ )?(?:funci[oó]n|programa|script|clase|consulta)\b|"
         r"schreibe (?:eine?n? )?(?:\w+ )?(?:funktion|programm|skript|klasse|abfrage)\b|"
         r"kirjoita (?:\w+ )?(?:funktio|ohjelma|skripti|luokka|kysely)|"
-        r"写一?个?.{0,12}(?:函数|程序|脚本|(?<![人这种分])类)|编写一?个?.{0,12}(?:函数|程序|脚本|(?<![人这种分])类)",
+        r"写一?个?.{0,12}(?:函数|程序|脚本|(?<![人这种分])类)|"
+        r"编写一?个?.{0,12}(?:函数|程序|脚本|(?<![人这种分])类)",
     ),
     _signal(
         "math",
@@ -150,7 +151,9 @@ SIGNALS: tuple[Signal, ...] = (
         "equation",
         1.2,
         cap=3,
-        pattern=r"\d\s*[-+*/^×÷·]\s*\(?\d|\^\s*\d|\d[a-z]\s*[-+]\s*\d|[=<>≤≥]\s*-?\d|√|∫|∑|(?<![\u0370-\u03ff\u1f00-\u1fff])π(?![\u0370-\u03ff\u1f00-\u1fff])",
+        # π inside a Greek word is a letter, not pi.
+        pattern=r"\d\s*[-+*/^×÷·]\s*\(?\d|\^\s*\d|\d[a-z]\s*[-+]\s*\d|[=<>≤≥]\s*-?\d|√|∫|∑|"
+        r"(?<![\u0370-\u03ff\u1f00-\u1fff])π(?![\u0370-\u03ff\u1f00-\u1fff])",
     ),
     _signal(
         "math",
