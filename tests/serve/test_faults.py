@@ -30,7 +30,13 @@ def _current_replica(http) -> str:
 
 
 def test_replica_dying_mid_json_request_gives_503_with_the_request_id(http):
-    replica = _current_replica(http)
+    # The same request run to its end first: which replica serves it, and how long it takes here
+    # (1.3 s on one machine, several seconds on another), so the kill below lands mid-generation.
+    began = time.monotonic()
+    full = http.post("/v1/chat/completions", json=LONG).json()
+    full_s = time.monotonic() - began
+    assert full["choices"][0]["finish_reason"] == "length"
+    replica = full["route"]["replica"]
     request_id = f"fault-{uuid.uuid4().hex[:8]}"
     result = {}
 
@@ -39,7 +45,7 @@ def test_replica_dying_mid_json_request_gives_503_with_the_request_id(http):
 
     caller = threading.Thread(target=call)
     caller.start()
-    time.sleep(1.5)  # the ~1,900-token generation takes several seconds on the tiny model
+    time.sleep(full_s * 0.4)
     _kill_replica(replica)
     caller.join(timeout=60)
     response = result["response"]
