@@ -132,7 +132,9 @@ def test_spill_over_sends_requests_past_the_mark_to_the_fallback(ops, http):
         # Until the new policy is in place the math request waits for primary and gets it.
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             busy = pool.submit(chat, http, {**LONG, "model": "primary", "max_tokens": 1900})
-            time.sleep(1.0)  # the long request now occupies primary (a few seconds)
+            # The router counts the long request as primary's once it is sent (a few ms); its
+            # 1,900 tokens then take 1.3 s or more, so the math request lands well inside them.
+            time.sleep(0.3)
             response = chat(http, MATH)
             assert busy.result().status_code == 200
         return response.json()["route"]["model"] == "backup" and response
