@@ -37,8 +37,9 @@ _DIGITS = {1: "0", 2: "00"}
 _LAYOUT = re.compile(r"^[ \t]*\(?[a-j][.)][ \t]", re.MULTILINE)
 # Whole option lines of a multiple-choice layout, and an "Options:" heading.
 _OPTION_LINES = re.compile(r"^[ \t]*(?:\(?[a-j][.)][ \t].*|options:[ \t]*)$", re.MULTILINE)
-# Where a question begins: after the line or sentence before it.
-_QUESTION_STARTS = "\n.!?。！？"
+# Where a question begins: after the line or sentence before it (in normalised text: NFKC has made
+# full-width ！ and ？ the ASCII marks, and `normalise` the Arabic question mark).
+_QUESTION_STARTS = "\n.!?。"
 _STEM = 5  # words longer than this also count by their first letters: functions ~ functional
 _GRAM = 3
 
@@ -109,7 +110,7 @@ def _add_question(out: dict[str, float], text: str, norm: float, drop_digits: bo
     """Adds the words of the text's last question (else of its last non-empty line) as "q" features:
     the stretch before its last question mark, back to the end of the line or sentence before it
     ("Is the following sentence plausible?", "How many apples are left?")."""
-    end = max(text.rfind("?"), text.rfind("？"))
+    end = text.rfind("?")
     if end >= 0:
         question = text[max(text.rfind(c, 0, end) for c in _QUESTION_STARTS) + 1 : end]
     else:
