@@ -48,7 +48,8 @@ CANDIDATES: dict[str, Settings] = {
     "signals-only-1": SHIPPED.but(signals_only_weight=1.0),
     "no-possibility": SHIPPED.but(without_signals=("multiple-choice options", "possibility question")),
     "no-math-concepts": SHIPPED.but(without_signals=("multiple-choice options", "math concepts")),
-    "with-multiple-choice": SHIPPED.but(without_signals=()),
+    # The options signal reads the option lines, so it means something only where they are kept.
+    "with-multiple-choice": SHIPPED.but(without_signals=(), option_lines="keep"),
     "min-sources-3": SHIPPED.but(min_sources=3),
     "word-trigrams": SHIPPED.but(word_trigrams=True),
     "question-words": SHIPPED.but(question_norm=0.5),

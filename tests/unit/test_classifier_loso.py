@@ -64,3 +64,15 @@ def test_folds_in_forked_workers_predict_what_one_process_does():
     settings = Settings(embedding_scale=0.0)
     one, two = leave_one_source_out(data, settings), leave_one_source_out(data, settings, jobs=2)
     assert two.sources == one.sources and two.predicted.tolist() == one.predicted.tolist()
+
+
+def test_the_options_candidate_reads_the_options_signal_that_the_shipped_settings_drop():
+    """The signal reads the lettered option lines, so its candidate must keep them to differ."""
+    from router.classifier.conversation import Turn
+    from router.classifier.features import SIGNAL_PREFIX, features
+    from router.classifier.train import SHIPPED
+
+    item = [Turn(1.0, "Which of these is a mammal?\nA. shark\nB. whale\nC. trout\nD. eel")]
+    signal = SIGNAL_PREFIX + "multiple-choice options"
+    assert signal in features(item, loso.CANDIDATES["with-multiple-choice"].spec)
+    assert signal not in features(item, SHIPPED.spec)
