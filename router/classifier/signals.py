@@ -6,9 +6,10 @@ so a long text costs one dict lookup per word; phrases of two or more words writ
 `first+second`, looked up per run of adjacent tokens, one pass per phrase length for all
 signals). The cue words per language live in `lexicons.py`. The rules baseline scores the
 signals directly; the learned model takes them as features next to the words, so a weight
-learned in one language carries over to every language the lexicons list. Patterns are flat alternations whose alternatives start with a literal, so
-`alternation.py` can merge them into a prefix tree and give each first character a search of its
-own, instead of trying every alternative at every position.
+learned in one language carries over to every language the lexicons list. Patterns are flat
+alternations whose alternatives start with a literal, so `alternation.py` can merge them into a
+prefix tree and give each first character a search of its own, instead of trying every
+alternative at every position.
 """
 
 import re

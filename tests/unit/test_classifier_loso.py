@@ -5,9 +5,11 @@ import pytest
 
 from deployments.types import Message, TextPart
 from router.classifier import loso
+from router.classifier.conversation import Turn
+from router.classifier.features import SIGNAL_PREFIX, features
 from router.classifier.loso import leave_one_source_out, run
 from router.classifier.records import Record
-from router.classifier.train import LABELS, Featurised, Settings, dataset
+from router.classifier.train import LABELS, SHIPPED, Featurised, Settings, dataset
 
 TEXTS = {
     "math": "Solve 2x + {n} = 11 for x",
@@ -68,10 +70,6 @@ def test_folds_in_forked_workers_predict_what_one_process_does():
 
 def test_the_options_candidate_reads_the_options_signal_that_the_shipped_settings_drop():
     """The signal reads the lettered option lines, so its candidate must keep them to differ."""
-    from router.classifier.conversation import Turn
-    from router.classifier.features import SIGNAL_PREFIX, features
-    from router.classifier.train import SHIPPED
-
     item = [Turn(1.0, "Which of these is a mammal?\nA. shark\nB. whale\nC. trout\nD. eel")]
     signal = SIGNAL_PREFIX + "multiple-choice options"
     assert signal in features(item, loso.CANDIDATES["with-multiple-choice"].spec)
