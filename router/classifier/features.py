@@ -7,12 +7,14 @@ code fences and other symbols are not lexical features (layout or notation: the 
 notation that matters, equations and code syntax). Chinese, Japanese and Korean characters count as
 words of their own (their pairs are the character bigrams); runs of scripts written without spaces
 (Thai, Lao, Khmer, Myanmar) and, as an option, every word also count by their character trigrams;
-as an option, the words of the question a text ends with count again on their own. Words keep their
-combining marks (Devanagari and other Indic vowel signs, Arabic and Hebrew points), so a Hindi word
-stays one word. Lexical features of a turn have a fixed L2 norm (a long text is not louder; the
-turn's weight decides its share); signal features keep a fixed scale, so the learned weight of,
-say, "math terms" applies in every language the signal's lexicon covers. `FeatureSpec` names the
-choices; the artefact records the one it was trained with.
+as an option, the words of the question a text ends with count again on their own; and, as an
+option the shipped model takes, the words of a turn laid out as an exam count again under names of
+their own, so one word can follow the benchmarks' label convention in an exam item and the chat
+convention elsewhere. Words keep their combining marks (Devanagari and other Indic vowel signs,
+Arabic and Hebrew points), so a Hindi word stays one word. Lexical features of a turn have a fixed
+L2 norm (a long text is not louder; the turn's weight decides its share); signal features keep a
+fixed scale, so the learned weight of, say, "math terms" applies in every language the signal's
+lexicon covers. `FeatureSpec` names the choices; the artefact records the one it was trained with.
 """
 
 import math
@@ -25,6 +27,7 @@ from router.classifier.normalise import normalise
 from router.classifier.signals import detect
 
 SIGNAL_PREFIX = "s "
+EXAM_PREFIX = "x "  # prefix of the exam-layout copies of lexical features (`FeatureSpec.exam_copy`)
 # Letters with their combining marks (Indic vowel signs, Arabic/Hebrew points, Thai vowels).
 _MARKS = "\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u05bf-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0900-\u0963\u0971-\u0dff\u0e31-\u0e3a\u0e47-\u0e4e\u0eb1-\u0ecd\u102b-\u103e\u17b4-\u17d3"
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
@@ -61,6 +64,10 @@ class FeatureSpec:
     # The words of the question a turn ends with (its last question, else its last line) also count
     # on their own, at this L2 norm: what is asked, apart from the material it is asked about. 0: not.
     question_norm: float = 0.0
+    # A turn laid out as an exam (two or more lettered option lines) also counts its lexical
+    # features under names of their own ("x " + name): the same words may follow the benchmarks'
+    # label convention there (an item is labelled by its subject) and the chat convention elsewhere.
+    exam_copy: bool = False
 
     def as_meta(self) -> dict[str, Any]:
         return {**asdict(self), "without_signals": list(self.without_signals)}
@@ -87,12 +94,15 @@ def features(turns: Iterable[Turn], spec: FeatureSpec = DEFAULT_SPEC) -> dict[st
     out: dict[str, float] = {}
     for turn in turns:
         text = normalise(turn.text)
+        exam = spec.exam_copy and len(_LAYOUT.findall(text)) >= 2
         if spec.option_lines == "drop":
             text = _OPTION_LINES.sub("", text)
         toks = tokens(_LAYOUT.sub(" ", text))
         lexical = _lexical(toks, spec)
         if lexical:
             value = spec.lexical_norm * turn.weight / math.sqrt(len(lexical))
+            if exam:  # the copies at the same values: the shared names keep their weight
+                lexical |= dict.fromkeys(EXAM_PREFIX + name for name in lexical)
             if not out:  # the first turn's names are all new: the same sums, in C
                 out = dict.fromkeys(lexical, value)
             else:

@@ -35,6 +35,7 @@ CANDIDATES: dict[str, Settings] = {
     "shipped": SHIPPED,
     "embedding-1": SHIPPED.but(embedding_scale=1.0),
     "hand-written-x8": SHIPPED.but(authored_weight=8.0, natural_weight=8.0),
+    "all-hand-written-x8": SHIPPED.but(authored_weight=8.0, natural_weight=8.0, harness_weight=8.0),
     "hand-written-x32": SHIPPED.but(authored_weight=32.0, natural_weight=32.0),
     "harness-x4": SHIPPED.but(harness_weight=4.0),
     "harness-x32": SHIPPED.but(harness_weight=32.0),
@@ -43,13 +44,15 @@ CANDIDATES: dict[str, Settings] = {
     "l2-1e-7": SHIPPED.but(l2=1e-7),
     "l2-1e-6": SHIPPED.but(l2=1e-6),
     "l2-1e-5": SHIPPED.but(l2=1e-5),
-    "keep-option-lines": SHIPPED.but(option_lines="keep"),
     "signals-only-0.1": SHIPPED.but(signals_only_weight=0.1),
     "signals-only-1": SHIPPED.but(signals_only_weight=1.0),
-    "no-possibility": SHIPPED.but(without_signals=("multiple-choice options", "possibility question")),
-    "no-math-concepts": SHIPPED.but(without_signals=("multiple-choice options", "math concepts")),
-    # The options signal reads the option lines, so it means something only where they are kept.
-    "with-multiple-choice": SHIPPED.but(without_signals=(), option_lines="keep"),
+    "no-possibility": SHIPPED.but(without_signals=("possibility question",)),
+    "no-math-concepts": SHIPPED.but(without_signals=("math concepts",)),
+    "no-exam-copy": SHIPPED.but(exam_copy=False),
+    # The options signal reads the option lines, so without it they are dropped too.
+    "no-multiple-choice": SHIPPED.but(without_signals=("multiple-choice options",), option_lines="drop"),
+    # The settings of rounds 19 to 22: neither the options nor the exam copy.
+    "round-22": SHIPPED.but(without_signals=("multiple-choice options",), option_lines="drop", exam_copy=False),
     "min-sources-3": SHIPPED.but(min_sources=3),
     "word-trigrams": SHIPPED.but(word_trigrams=True),
     "question-words": SHIPPED.but(question_norm=0.5),

@@ -20,7 +20,7 @@ import numpy as np
 from deployments.types import Message
 from router.classifier.conversation import Turn, settled, user_turns
 from router.classifier.embedding import TokenTable
-from router.classifier.features import SIGNAL_PREFIX, FeatureSpec, features
+from router.classifier.features import EXAM_PREFIX, SIGNAL_PREFIX, FeatureSpec, features
 from router.classifier.result import Classification
 from serve_app.config import Category
 
@@ -128,6 +128,8 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def _describe(name: str) -> str:
+    if name.startswith(EXAM_PREFIX):
+        return _describe(name[len(EXAM_PREFIX):]) + " in an exam layout"
     kind, _, value = name.partition(" ")
     if name.startswith(SIGNAL_PREFIX):
         return f"signal {value}"

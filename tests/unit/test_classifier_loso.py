@@ -68,9 +68,10 @@ def test_folds_in_forked_workers_predict_what_one_process_does():
     assert two.sources == one.sources and two.predicted.tolist() == one.predicted.tolist()
 
 
-def test_the_options_candidate_reads_the_options_signal_that_the_shipped_settings_drop():
-    """The signal reads the lettered option lines, so its candidate must keep them to differ."""
+def test_the_shipped_settings_read_the_options_signal_that_round_22_dropped():
+    """The signal reads the lettered option lines, so the candidate without it must drop them to differ."""
     item = [Turn(1.0, "Which of these is a mammal?\nA. shark\nB. whale\nC. trout\nD. eel")]
     signal = SIGNAL_PREFIX + "multiple-choice options"
-    assert signal in features(item, loso.CANDIDATES["with-multiple-choice"].spec)
-    assert signal not in features(item, SHIPPED.spec)
+    assert signal in features(item, SHIPPED.spec)
+    for name in ("no-multiple-choice", "round-22"):
+        assert signal not in features(item, loso.CANDIDATES[name].spec)

@@ -60,7 +60,8 @@ def reference_features(turns: list[Turn], spec: FeatureSpec) -> dict[str, float]
             if len(w) > 3 and (spec.word_trigrams or _UNSPACED.match(w)):
                 names += ["c " + f"<{w}>"[i : i + 3] for i in range(len(w))]
         lexical = dict.fromkeys(names)
-        for name in lexical:
+        exam = spec.exam_copy and len(re.findall(r"^[ \t]*\(?[a-j][.)][ \t]", normalise(turn.text), re.MULTILINE)) >= 2
+        for name in [*lexical, *("x " + name for name in lexical if exam)]:
             out[name] = out.get(name, 0.0) + spec.lexical_norm * turn.weight / math.sqrt(len(lexical))
         if spec.question_norm:
             asked = reference_question(text)
@@ -106,7 +107,8 @@ def test_tokens_match_the_reference(texts):
 
 SPECS = [FeatureSpec(), default_model().spec, FeatureSpec(word_trigrams=True, digits="length"),
          FeatureSpec(pairs=False, stems=False, lexical_norm=2.0, without_signals=("numbers", "stated facts")),
-         FeatureSpec(option_lines="drop", question_norm=0.5), FeatureSpec(digits="length", question_norm=1.0)]
+         FeatureSpec(option_lines="drop", question_norm=0.5), FeatureSpec(digits="length", question_norm=1.0),
+         FeatureSpec(option_lines="drop", exam_copy=True)]
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=range(len(SPECS)))
