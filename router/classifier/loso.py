@@ -42,7 +42,8 @@ CANDIDATES: dict[str, Settings] = {
     # The harness files still held out and scored, but never trained on: what they add elsewhere.
     "without-harness": SHIPPED.but(harness_weight=0.0),
     "l2-1e-7": SHIPPED.but(l2=1e-7),
-    "l2-1e-6": SHIPPED.but(l2=1e-6),
+    "l2-3e-7": SHIPPED.but(l2=3e-7),
+    "l2-3e-6": SHIPPED.but(l2=3e-6),
     "l2-1e-5": SHIPPED.but(l2=1e-5),
     "signals-only-0.1": SHIPPED.but(signals_only_weight=0.1),
     "signals-only-1": SHIPPED.but(signals_only_weight=1.0),
@@ -52,7 +53,8 @@ CANDIDATES: dict[str, Settings] = {
     # The options signal reads the option lines, so without it they are dropped too.
     "no-multiple-choice": SHIPPED.but(without_signals=("multiple-choice options",), option_lines="drop"),
     # The settings of rounds 19 to 22: neither the options nor the exam copy.
-    "round-22": SHIPPED.but(without_signals=("multiple-choice options",), option_lines="drop", exam_copy=False),
+    "round-22": SHIPPED.but(without_signals=("multiple-choice options",), option_lines="drop", exam_copy=False,
+                            l2=3e-7),
     "min-sources-3": SHIPPED.but(min_sources=3),
     "word-trigrams": SHIPPED.but(word_trigrams=True),
     "question-words": SHIPPED.but(question_norm=0.5),
