@@ -52,7 +52,7 @@ CANDIDATES: dict[str, Settings] = {
     "no-exam-copy": SHIPPED.but(exam_copy=False),
     # The options signal reads the option lines, so without it they are dropped too.
     "no-multiple-choice": SHIPPED.but(without_signals=("multiple-choice options",), option_lines="drop"),
-    # The settings of rounds 19 to 22: neither the options nor the exam copy.
+    # The settings of rounds 19 to 22: neither the options nor the exam copy, and L2 3e-7.
     "round-22": SHIPPED.but(without_signals=("multiple-choice options",), option_lines="drop", exam_copy=False,
                             l2=3e-7),
     "min-sources-3": SHIPPED.but(min_sources=3),
