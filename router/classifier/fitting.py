@@ -57,14 +57,25 @@ def restricted(full: Design, train: np.ndarray, groups: np.ndarray, min_groups: 
     A feature only one data set uses is that set's style more than its label's meaning; requiring
     several keeps what carries across sources."""
     part = full.sparse[train]
-    columns = part.tocsc()
-    keep = np.diff(columns.indptr) >= MIN_DOCUMENT_FREQUENCY
-    if min_groups > 1:  # only then is the presence matrix worth building
-        membership = sp.csr_matrix((np.ones(len(train)), (groups[train], np.arange(len(train)))),
-                                   shape=(int(groups.max()) + 1, len(train)))
-        keep &= np.asarray(((membership @ (columns != 0)) > 0).sum(axis=0)).ravel() >= min_groups
+    keep = np.diff(part.tocsc().indptr) >= MIN_DOCUMENT_FREQUENCY
+    if min_groups > 1:
+        keep &= groups_using(part, groups[train]) >= min_groups
     keep = np.flatnonzero(keep)
     return Design(tuple(full.names[i] for i in keep), part[:, keep], full.dense[train]), keep
+
+
+def groups_using(x: sp.csr_matrix, groups: np.ndarray) -> np.ndarray:
+    """Per column of `x`, how many distinct groups (`groups[i]`: row i's) have a row that uses it."""
+    membership = sp.csr_matrix((np.ones(len(groups)), (groups, np.arange(len(groups)))),
+                               shape=(int(groups.max()) + 1, len(groups)))
+    return np.asarray(((membership @ (x != 0)) > 0).sum(axis=0)).ravel()
+
+
+def spread_scale(x: sp.csr_matrix, groups: np.ndarray, k: float) -> np.ndarray:
+    """Per column, g / (g + k) for a feature g groups use: the factor a fit scales it by, so that
+    (with weak L2, close to a maximum margin) a feature few sources share needs a larger weight."""
+    g = groups_using(x, groups)
+    return g / (g + k)
 
 
 def signals_only(x: Design) -> Design:

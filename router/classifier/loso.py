@@ -56,6 +56,9 @@ CANDIDATES: dict[str, Settings] = {
     "round-22": SHIPPED.but(without_signals=("multiple-choice options",), option_lines="drop", exam_copy=False,
                             l2=3e-7),
     "min-sources-3": SHIPPED.but(min_sources=3),
+    # Its soft form: a feature few training data sets use is fitted at g / (g + k) of its value.
+    "source-spread-1": SHIPPED.but(source_spread=1.0),
+    "source-spread-4": SHIPPED.but(source_spread=4.0),
     "word-trigrams": SHIPPED.but(word_trigrams=True),
     "question-words": SHIPPED.but(question_norm=0.5),
     # Words, pairs and stems at other norms: the signals, which every language and source

@@ -29,7 +29,7 @@ from router.classifier.conversation import has_image, user_turns
 from router.classifier.embedding import TokenTable, wordllama_table
 from router.classifier.evaluate import scores
 from router.classifier.features import FeatureSpec, features
-from router.classifier.fitting import Design, design, fit, restricted, signals_only
+from router.classifier.fitting import Design, design, fit, restricted, signals_only, spread_scale
 from router.classifier.model import ARTEFACT, LinearModel
 from router.classifier.records import Record, read_records
 from router.classifier.report import check_set_figures
@@ -74,6 +74,9 @@ class Settings:
     source_balance: float = 0.0
     # A feature is learnt only if at least this many data sets use it (1: any feature seen twice).
     min_sources: int = 1
+    # k > 0: each feature is fitted at g / (g + k) of its value, g the number of training data
+    # sets using it, and its weight multiplied back (inference unchanged): a soft `min_sources`.
+    source_spread: float = 0.0
 
     def as_meta(self) -> dict[str, Any]:
         return {**asdict(self), "spec": self.spec.as_meta()}
@@ -123,6 +126,10 @@ def fit_on(data: Featurised, train: np.ndarray, settings: Settings) -> tuple[Fit
     """The model fitted on rows `train` (and their signals-only copies), and the columns it kept."""
     full = data.design(settings.spec)
     part, keep = restricted(full, train, data.groups, settings.min_sources)
+    scale = np.ones(len(part.names))
+    if settings.source_spread:
+        scale = spread_scale(part.sparse, data.groups[train], settings.source_spread)
+        part = Design(part.names, (part.sparse @ sp.diags(scale)).tocsr(), part.dense)
     if not settings.embedding_scale:
         part = Design(part.names, part.sparse, np.zeros((len(train), 0)))
     x = _stack(part, signals_only(part), settings.embedding_scale)
@@ -132,7 +139,7 @@ def fit_on(data: Featurised, train: np.ndarray, settings: Settings) -> tuple[Fit
                         row_weight=np.concatenate([base, base * settings.signals_only_weight]))
     n = len(part.names)
     emb = weights[n:] * settings.embedding_scale if settings.embedding_scale else np.zeros((full.dense.shape[1], len(LABELS)))
-    return Fitted(part.names, weights[:n], bias, emb), keep
+    return Fitted(part.names, weights[:n] * scale[:, None], bias, emb), keep
 
 
 def _stack(a: Design, b: Design, scale: float) -> sp.csr_matrix:
