@@ -31,6 +31,10 @@ class Design:
     def rows(self, which: np.ndarray) -> "Design":
         return Design(self.names, self.sparse[which], self.dense[which])
 
+    def scaled(self, factors: np.ndarray) -> "Design":
+        """The same rows with sparse column j multiplied by `factors[j]`."""
+        return Design(self.names, (self.sparse @ sp.diags(factors)).tocsr(), self.dense)
+
     def matrix(self, embedding_scale: float) -> sp.csr_matrix:
         if not self.dense.shape[1] or not embedding_scale:
             return self.sparse
@@ -81,7 +85,7 @@ def spread_scale(x: sp.csr_matrix, groups: np.ndarray, k: float) -> np.ndarray:
 def signals_only(x: Design) -> Design:
     """The same rows with every lexical feature removed (embeddings kept: they are not words)."""
     mask = np.array([name.startswith(SIGNAL_PREFIX) for name in x.names], dtype=float)
-    return Design(x.names, (x.sparse @ sp.diags(mask)).tocsr(), x.dense)
+    return x.scaled(mask)
 
 
 def fit(

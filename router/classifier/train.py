@@ -129,7 +129,7 @@ def fit_on(data: Featurised, train: np.ndarray, settings: Settings) -> tuple[Fit
     scale = np.ones(len(part.names))
     if settings.source_spread:
         scale = spread_scale(part.sparse, data.groups[train], settings.source_spread)
-        part = Design(part.names, (part.sparse @ sp.diags(scale)).tocsr(), part.dense)
+        part = part.scaled(scale)
     if not settings.embedding_scale:
         part = Design(part.names, part.sparse, np.zeros((len(train), 0)))
     x = _stack(part, signals_only(part), settings.embedding_scale)
