@@ -1,4 +1,4 @@
-"""Text → sparse features: words, word pairs, word stems, character n-grams and the signals.
+"""Text → sparse features: words, word pairs (and, as an option, triples), word stems, character n-grams and the signals.
 
 Everything is lower-cased and NFKC-normalised (`normalise`). Digit runs are number-insensitive: by
 default they are no lexical feature at all (the "numbers" signal counts them), so "houses numbered
@@ -52,6 +52,7 @@ class FeatureSpec:
     """Which lexical features a model reads (chosen by leave-one-source-out evaluation)."""
 
     pairs: bool = True
+    triples: bool = False  # three words in a row, next to the pairs
     stems: bool = True
     word_trigrams: bool = False  # character trigrams of every word, not only of unspaced scripts
     digits: str = "none"  # "none": no lexical digit features; "length": 0 / 00 / 000 by digit count
@@ -143,6 +144,8 @@ def _lexical(toks: list[str], spec: FeatureSpec) -> dict[str, None]:
     names = ["w " + t for t in words]
     if spec.pairs:
         names += [f"b {a} {b}" for a, b in zip(words, words[1:])]
+    if spec.triples:
+        names += [f"t {a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:])]
     if spec.stems:
         names += ["p " + t[:_STEM] for t in words if len(t) > _STEM]
     # One search of all the words first: most texts have no unspaced script, so no word is checked.

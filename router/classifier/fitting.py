@@ -88,6 +88,20 @@ def signals_only(x: Design) -> Design:
     return x.scaled(mask)
 
 
+def word_dropout(x: Design, rate: float, seed: int) -> Design:
+    """The same rows with each lexical entry removed at `rate` (seeded), the survivors scaled by
+    1/sqrt(1 - rate) so a turn's words keep their L2 norm on average, and the signals kept.
+
+    A copy a fit must also classify from a random part of its words: no single phrase of a
+    source can carry a row alone, so the weight spreads over the words and signals it shares."""
+    m = x.sparse.tocsr(copy=True)
+    lexical = ~np.array([name.startswith(SIGNAL_PREFIX) for name in x.names], dtype=bool)[m.indices]
+    drop = lexical & (np.random.default_rng(seed).random(m.nnz) < rate)
+    m.data = np.where(drop, 0.0, np.where(lexical, m.data / np.sqrt(1.0 - rate), m.data))
+    m.eliminate_zeros()
+    return Design(x.names, m, x.dense)
+
+
 def fit(
     x: sp.csr_matrix, y: np.ndarray, n_labels: int, *, l2: float, row_weight: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

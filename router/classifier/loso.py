@@ -60,6 +60,13 @@ CANDIDATES: dict[str, Settings] = {
     "source-spread-1": SHIPPED.but(source_spread=1.0),
     "source-spread-4": SHIPPED.but(source_spread=4.0),
     "word-trigrams": SHIPPED.but(word_trigrams=True),
+    # The lexical kinds one at a time: does a source's phrasing live in its word pairs or stems?
+    "no-pairs": SHIPPED.but(pairs=False),
+    "no-stems": SHIPPED.but(stems=False),
+    # Three words in a row as well: without the pairs, held-out sources lose 0.012.
+    "word-triples": SHIPPED.but(triples=True),
+    # Without the copies of each request with half its lexical features dropped (round 25's settings).
+    "no-word-dropout": SHIPPED.but(word_dropout=0.0),
     "question-words": SHIPPED.but(question_norm=0.5),
     # Words, pairs and stems at other norms: the signals, which every language and source
     # shares, weigh more or less against them at the same regularisation.

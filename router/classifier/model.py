@@ -26,7 +26,7 @@ from serve_app.config import Category
 
 ARTEFACT = Path(__file__).with_name("model.npz")
 _TOP_FEATURES = 4
-_KINDS = {"w": "word", "b": "words", "p": "stem", "c": "characters", "q": "question word", "s": "signal"}
+_KINDS = {"w": "word", "b": "words", "t": "words", "p": "stem", "c": "characters", "q": "question word", "s": "signal"}
 EMBEDDING_REASON = "embedding"
 
 

@@ -29,7 +29,7 @@ from router.classifier.conversation import has_image, user_turns
 from router.classifier.embedding import TokenTable, wordllama_table
 from router.classifier.evaluate import scores
 from router.classifier.features import FeatureSpec, features
-from router.classifier.fitting import Design, design, fit, restricted, signals_only, spread_scale
+from router.classifier.fitting import Design, design, fit, restricted, signals_only, spread_scale, word_dropout
 from router.classifier.model import ARTEFACT, LinearModel
 from router.classifier.records import Record, read_records
 from router.classifier.report import check_set_figures
@@ -77,6 +77,10 @@ class Settings:
     # k > 0: each feature is fitted at g / (g + k) of its value, g the number of training data
     # sets using it, and its weight multiplied back (inference unchanged): a soft `min_sources`.
     source_spread: float = 0.0
+    # r > 0: each request is also seen with each of its lexical features dropped at rate r
+    # (`fitting.word_dropout`, seeded), at its full weight; 0: no such copy. At 0.5 held-out
+    # sources gained 0.0025 (round 26: 0.8952 → 0.8977), where stronger L2 had cost.
+    word_dropout: float = 0.5
 
     def as_meta(self) -> dict[str, Any]:
         return {**asdict(self), "spec": self.spec.as_meta()}
@@ -132,18 +136,17 @@ def fit_on(data: Featurised, train: np.ndarray, settings: Settings) -> tuple[Fit
         part = part.scaled(scale)
     if not settings.embedding_scale:
         part = Design(part.names, part.sparse, np.zeros((len(train), 0)))
-    x = _stack(part, signals_only(part), settings.embedding_scale)
+    copies = [(part, 1.0), (signals_only(part), settings.signals_only_weight)]
+    if settings.word_dropout:
+        copies.append((word_dropout(part, settings.word_dropout, SEED), 1.0))
+    x = sp.vstack([copy.matrix(settings.embedding_scale) for copy, _ in copies], format="csr")
     base = row_weights(data.sets, settings)[train]
     y = data.y[train]
-    weights, bias = fit(x, np.concatenate([y, y]), len(LABELS), l2=settings.l2,
-                        row_weight=np.concatenate([base, base * settings.signals_only_weight]))
+    weights, bias = fit(x, np.tile(y, len(copies)), len(LABELS), l2=settings.l2,
+                        row_weight=np.concatenate([base * weight for _, weight in copies]))
     n = len(part.names)
     emb = weights[n:] * settings.embedding_scale if settings.embedding_scale else np.zeros((full.dense.shape[1], len(LABELS)))
     return Fitted(part.names, weights[:n] * scale[:, None], bias, emb), keep
-
-
-def _stack(a: Design, b: Design, scale: float) -> sp.csr_matrix:
-    return sp.vstack([a.matrix(scale), b.matrix(scale)], format="csr")
 
 
 def row_weights(sets: Sequence[str], settings: Settings) -> np.ndarray:

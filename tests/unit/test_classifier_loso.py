@@ -75,20 +75,3 @@ def test_the_shipped_settings_read_the_options_signal_that_round_22_dropped():
     assert signal in features(item, SHIPPED.spec)
     for name in ("no-multiple-choice", "round-22"):
         assert signal not in features(item, loso.CANDIDATES[name].spec)
-
-
-def test_a_source_spread_fit_gives_on_raw_features_the_logits_it_was_fitted_to(monkeypatch):
-    """The columns are fitted at g / (g + k) of their value; the learnt weights carry the factor back."""
-    from router.classifier import train as train_module
-
-    fits = []
-    real_fit = train_module.fit
-    monkeypatch.setattr(train_module, "fit", lambda x, *a, **k: fits.append((x, real_fit(x, *a, **k))) or fits[-1][1])
-    data = Featurised(_records(), None)
-    settings = Settings(embedding_scale=0.0, source_spread=2.0)
-    rows = np.flatnonzero(np.array([dataset(r.source) != "gsm8k" for r in data.records]))
-    fitted, keep = train_module.fit_on(data, rows, settings)
-    (x, (weights, bias)), = fits
-    raw = data.design(settings.spec).rows(rows)
-    assert not np.allclose(x[: len(rows)].toarray(), raw.sparse[:, keep].toarray())  # fitted on scaled values
-    assert np.allclose(fitted.logits(raw, keep), x[: len(rows)] @ weights + bias)

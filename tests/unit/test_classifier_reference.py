@@ -54,6 +54,8 @@ def reference_features(turns: list[Turn], spec: FeatureSpec) -> dict[str, float]
         names = ["w " + t for t in words]
         if spec.pairs:
             names += ["b " + a + " " + b for a, b in zip(words, words[1:])]
+        if spec.triples:
+            names += ["t " + " ".join(words[i : i + 3]) for i in range(len(words) - 2)]
         if spec.stems:
             names += ["p " + t[:5] for t in words if len(t) > 5]
         for w in words:
@@ -108,7 +110,7 @@ def test_tokens_match_the_reference(texts):
 SPECS = [FeatureSpec(), default_model().spec, FeatureSpec(word_trigrams=True, digits="length"),
          FeatureSpec(pairs=False, stems=False, lexical_norm=2.0, without_signals=("numbers", "stated facts")),
          FeatureSpec(option_lines="drop", question_norm=0.5), FeatureSpec(digits="length", question_norm=1.0),
-         FeatureSpec(option_lines="drop", exam_copy=True)]
+         FeatureSpec(option_lines="drop", exam_copy=True), FeatureSpec(triples=True, exam_copy=True)]
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=range(len(SPECS)))
