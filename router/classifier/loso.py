@@ -67,6 +67,7 @@ CANDIDATES: dict[str, Settings] = {
     "word-triples": SHIPPED.but(triples=True),
     # Without the copies of each request with half its lexical features dropped (round 25's settings).
     "no-word-dropout": SHIPPED.but(word_dropout=0.0),
+    "word-dropout-0.7": SHIPPED.but(word_dropout=0.7),
     "question-words": SHIPPED.but(question_norm=0.5),
     # Words, pairs and stems at other norms: the signals, which every language and source
     # shares, weigh more or less against them at the same regularisation.
