@@ -82,10 +82,14 @@ def spread_scale(x: sp.csr_matrix, groups: np.ndarray, k: float) -> np.ndarray:
     return g / (g + k)
 
 
+def _signal_columns(x: Design) -> np.ndarray:
+    """Per column, whether it is a signal (else a lexical feature)."""
+    return np.array([name.startswith(SIGNAL_PREFIX) for name in x.names], dtype=bool)
+
+
 def signals_only(x: Design) -> Design:
     """The same rows with every lexical feature removed (embeddings kept: they are not words)."""
-    mask = np.array([name.startswith(SIGNAL_PREFIX) for name in x.names], dtype=float)
-    return x.scaled(mask)
+    return x.scaled(_signal_columns(x).astype(float))
 
 
 def word_dropout(x: Design, rate: float, seed: int) -> Design:
@@ -95,9 +99,10 @@ def word_dropout(x: Design, rate: float, seed: int) -> Design:
     A copy a fit must also classify from a random part of its words: no single phrase of a
     source can carry a row alone, so the weight spreads over the words and signals it shares."""
     m = x.sparse.tocsr(copy=True)
-    lexical = ~np.array([name.startswith(SIGNAL_PREFIX) for name in x.names], dtype=bool)[m.indices]
+    lexical = ~_signal_columns(x)[m.indices]
     drop = lexical & (np.random.default_rng(seed).random(m.nnz) < rate)
-    m.data = np.where(drop, 0.0, np.where(lexical, m.data / np.sqrt(1.0 - rate), m.data))
+    m.data[lexical] /= np.sqrt(1.0 - rate)
+    m.data[drop] = 0.0
     m.eliminate_zeros()
     return Design(x.names, m, x.dense)
 
