@@ -3,17 +3,10 @@
 import numpy as np
 import pytest
 
-from deployments.types import Message, TextPart
 from router.classifier import train as train_module
-from router.classifier.records import Record
 from router.classifier.train import Featurised, Settings, dataset
+from tests.unit.classifier_records import labelled_records
 
-TEXTS = {
-    "math": "Solve 2x + {n} = 11 for x",
-    "code": "Write a python function that returns {n} items",
-    "reasoning": "Knights tell the truth and knaves lie; puzzle number {n}: who lies?",
-    "general": "Write a short poem about autumn number {n}",
-}
 SOURCES = ("gsm8k", "bbh/navigate", "natural/devs", "authored/code")
 
 
@@ -32,9 +25,7 @@ def fits(monkeypatch) -> list:
 
 
 def _data() -> tuple[Featurised, np.ndarray]:
-    records = [Record(f"{source}-{label}-{n}", label, source, (Message("user", (TextPart(text.format(n=n)),)),))
-               for source in SOURCES for label, text in TEXTS.items() for n in range(3)]
-    data = Featurised(records, None)
+    data = Featurised(labelled_records(SOURCES), None)
     return data, np.flatnonzero(np.array([dataset(r.source) != "gsm8k" for r in data.records]))
 
 

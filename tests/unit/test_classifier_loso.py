@@ -3,26 +3,19 @@
 import numpy as np
 import pytest
 
-from deployments.types import Message, TextPart
 from router.classifier import loso
 from router.classifier.conversation import Turn
 from router.classifier.features import SIGNAL_PREFIX, features
 from router.classifier.loso import leave_one_source_out, run
 from router.classifier.records import Record
 from router.classifier.train import LABELS, SHIPPED, Featurised, Settings, dataset
+from tests.unit.classifier_records import labelled_records
 
-TEXTS = {
-    "math": "Solve 2x + {n} = 11 for x",
-    "code": "Write a python function that returns {n} items",
-    "reasoning": "Knights tell the truth and knaves lie; puzzle number {n}: who lies?",
-    "general": "Write a short poem about autumn number {n}",
-}
 SOURCES = ("gsm8k", "bbh/navigate", "bbh/web_of_lies", "natural/devs", "natural/puzzles", "authored/code")
 
 
 def _records() -> list[Record]:
-    return [Record(f"{source}-{label}-{n}", label, source, (Message("user", (TextPart(text.format(n=n)),)),))
-            for source in SOURCES for label, text in TEXTS.items() for n in range(3)]
+    return labelled_records(SOURCES)
 
 
 @pytest.mark.parametrize("source,expected", [
